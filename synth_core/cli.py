@@ -1,0 +1,250 @@
+"""``synthlab`` command line: train | sample | runs | datasets | generators.
+
+Generator hyperparameters become flags automatically from their ``Param`` specs
+(``synthlab train --generator dcgan --help`` lists them). User errors print one line and exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import SynthLabError
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _fmt_secs(s: float | None) -> str:
+    if s is None:
+        return "--:--"
+    s = int(round(s))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr: steps, steps/s, ETA and the latest losses."""
+
+    def __init__(self, total: int, stream=sys.stderr, width: int = 28) -> None:
+        self.total, self.stream, self.width = total, stream, width
+        self.t0 = time.time()
+        self.last = 0.0
+        self.tty = stream.isatty()
+
+    def update(self, step: int, losses: dict[str, float], force: bool = False) -> None:
+        now = time.time()
+        if not force and now - self.last < (0.2 if self.tty else 5.0):
+            return
+        self.last = now
+        rate = step / max(now - self.t0, 1e-9)
+        eta = (self.total - step) / rate if rate > 0 else None
+        filled = int(self.width * step / max(self.total, 1))
+        bar = "#" * filled + "." * (self.width - filled)
+        loss_txt = " ".join(f"{k}={v:.4g}" for k, v in list(losses.items())[:4])
+        line = f"[{bar}] {step}/{self.total} {rate:.1f} it/s ETA {_fmt_secs(eta)} {loss_txt}"
+        self.stream.write(("\r" + line + "\x1b[K") if self.tty else line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _add_param_flags(parser: argparse.ArgumentParser, gen_cls) -> None:
+    group = parser.add_argument_group(f"{gen_cls.name} hyperparameters")
+    for p in gen_cls.params:
+        kwargs: dict[str, Any] = {"dest": f"param_{p.name}", "default": None}
+        if p.type == "choice":
+            kwargs["choices"] = [str(c) for c in p.choices]
+        elif p.type == "bool":
+            kwargs["metavar"] = "true|false"
+        else:
+            kwargs["type"] = int if p.type == "int" else float
+        group.add_argument(_flag(p.name), help=f"{p.help} (default: {p.default})", **kwargs)
+
+
+def cmd_train(argv: Sequence[str]) -> int:
+    from .generators import get_generator, list_generators
+    from .train import Event, Run, RunConfig
+
+    base = argparse.ArgumentParser(prog="synthlab train", add_help=False)
+    base.add_argument("--generator", "-g", default="dcgan")
+    base.add_argument("--config", type=Path)
+    known, _ = base.parse_known_args(argv)
+    file_cfg: dict[str, Any] = {}
+    if known.config:
+        try:
+            file_cfg = json.loads(known.config.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SynthLabError(f"Cannot read config {known.config}: {exc}") from None
+    gen_name = file_cfg.get("generator", known.generator) if "--generator" not in argv and "-g" not in argv else known.generator
+    gen_cls = get_generator(gen_name)
+
+    parser = argparse.ArgumentParser(prog="synthlab train", description="Train a generator and write a run folder.")
+    parser.add_argument("--dataset", "-d", default=None, help="dataset name (synthlab datasets); default mnist")
+    parser.add_argument("--generator", "-g", default=gen_name,
+                        help=f"one of: {', '.join(g.name for g in list_generators())}")
+    parser.add_argument("--config", type=Path, help="replay a run's config.json (flags given here override it)")
+    parser.add_argument("--steps", type=int, default=None, help=f"training steps (default for {gen_name}: {gen_cls.default_steps})")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--device", default=None, help="auto | cpu | cuda | mps (default auto)")
+    parser.add_argument("--sample-every", type=int, default=None, help="steps between sample snapshots")
+    parser.add_argument("--checkpoint-every", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=None, help="runs folder (default ./runs or $SYNTHLAB_RUNS_DIR)")
+    parser.add_argument("--run-id", default=None)
+    parser.add_argument("--quiet", "-q", action="store_true")
+    _add_param_flags(parser, gen_cls)
+    args = parser.parse_args(argv)
+
+    params = dict(file_cfg.get("params", {})) if file_cfg.get("generator", gen_name) == gen_name else {}
+    for p in gen_cls.params:
+        v = getattr(args, f"param_{p.name}")
+        if v is not None:
+            params[p.name] = v
+    pick = lambda flag, key, default: flag if flag is not None else file_cfg.get(key, default)  # noqa: E731
+    config = RunConfig(
+        dataset=pick(args.dataset, "dataset", "mnist"), generator=gen_name, params=params,
+        steps=pick(args.steps, "steps", None), seed=pick(args.seed, "seed", 0),
+        device=pick(args.device, "device", "auto"), sample_every=pick(args.sample_every, "sample_every", None),
+        checkpoint_every=pick(args.checkpoint_every, "checkpoint_every", 500), run_id=args.run_id,
+    )
+    from .train.store import runs_root
+
+    run = Run(config, args.out or runs_root())
+    bar = ProgressBar(run.config.steps, stream=sys.stderr)
+    if not args.quiet:
+        print(f"run {run.id}: {gen_cls.label} on {run.config.dataset}, {run.config.steps} steps -> {run.path}",
+              file=sys.stderr)
+
+    def on_event(ev: Event) -> None:
+        if args.quiet:
+            return
+        if ev.type == "step":
+            bar.update(ev.step, ev.data["losses"], force=ev.step == run.config.steps)
+
+    run.add_listener(on_event)
+    run.start()
+    try:
+        while not run.join(0.2):
+            pass
+    except KeyboardInterrupt:
+        print("\nstopping (writing a final checkpoint)...", file=sys.stderr)
+        run.stop()
+        run.join()
+    bar.close()
+    snap = run.snapshot()
+    if snap.status == "failed":
+        print(f"error: run failed: {snap.error}", file=sys.stderr)
+        return 2
+    print(json.dumps({"run_id": run.id, "status": snap.status, "step": snap.step, "path": str(run.path),
+                      "losses": snap.last_losses}))
+    return 0
+
+
+def cmd_sample(argv: Sequence[str]) -> int:
+    import numpy as np
+
+    from .train import load_generator
+
+    parser = argparse.ArgumentParser(prog="synthlab sample", description="Draw samples from a trained run.")
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("-n", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--condition", type=int, default=None, help="class index (conditional generators)")
+    parser.add_argument("--out", "-o", type=Path, required=True, help="output .npz (x in the user's space, and y)")
+    args = parser.parse_args(argv)
+    if not 1 <= args.n <= 1_000_000:
+        raise SynthLabError("-n must be between 1 and 1,000,000")
+    gen, config, ds = load_generator(args.run_dir)
+    x = gen.sample(args.n, condition=args.condition, seed=args.seed)
+    arrays = {"x": ds.decode(x)}
+    if args.condition is not None:
+        arrays["y"] = np.full(args.n, args.condition, dtype=np.int64)
+    np.savez_compressed(args.out, **arrays)
+    print(f"wrote {args.n} samples from {config.generator} on {config.dataset} to {args.out}")
+    return 0
+
+
+def cmd_runs(argv: Sequence[str]) -> int:
+    from .train import iter_runs, runs_root
+
+    parser = argparse.ArgumentParser(prog="synthlab runs", description="List run folders.")
+    parser.add_argument("--out", type=Path, default=None, help="runs folder (default ./runs)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    root = args.out or runs_root()
+    rows = []
+    for rec in iter_runs(root):
+        st = rec.status
+        state = st.get("status", "?")
+        if state in ("queued", "running", "paused", "created"):
+            state = "interrupted?"  # no live server owns it from the CLI's point of view
+        rows.append({"run_id": rec.run_id, "generator": rec.config.get("generator"), "dataset": rec.config.get("dataset"),
+                     "status": state, "step": f"{st.get('step', 0)}/{st.get('total', rec.config.get('steps'))}",
+                     "samples": len(rec.sample_files())})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print(f"no runs in {root}")
+        return 0
+    cols = list(rows[0])
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
+    print("  ".join(c.ljust(widths[c]) for c in cols))
+    for r in rows:
+        print("  ".join(str(r[c]).ljust(widths[c]) for c in cols))
+    return 0
+
+
+def cmd_datasets(argv: Sequence[str]) -> int:
+    from .data import list_datasets
+
+    argparse.ArgumentParser(prog="synthlab datasets").parse_args(argv)
+    for d in list_datasets():
+        print(f"{d.name:14s} {d.kind:8s} {d.description}{'' if d.offline else '  [needs files or network]'}")
+    return 0
+
+
+def cmd_generators(argv: Sequence[str]) -> int:
+    from .generators import list_generators
+    from .params import param_table
+
+    parser = argparse.ArgumentParser(prog="synthlab generators")
+    parser.add_argument("--params", action="store_true", help="also list each generator's hyperparameters")
+    args = parser.parse_args(argv)
+    for g in list_generators():
+        print(f"{g.name:12s} {g.family:14s} {', '.join(sorted(g.supports)):22s} {g.label}  [{g.paper}]")
+        if args.params:
+            for row in param_table(g.params):
+                print(f"    {_flag(row['name']):18s} {row['type']:6s} default={row['default']!s:8s} {row['space']:22s} {row['help']}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "runs": cmd_runs, "datasets": cmd_datasets,
+            "generators": cmd_generators}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        print("usage: synthlab {" + ",".join(COMMANDS) + "} [options]\n\n"
+              "  train       train a generator, writing runs/<id>/ (config, metrics, samples, checkpoint)\n"
+              "  sample      draw samples from a trained run into an .npz\n"
+              "  runs        list run folders\n"
+              "  datasets    list built-in datasets\n"
+              "  generators  list generators (--params for their hyperparameters)", file=sys.stderr)
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except SynthLabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

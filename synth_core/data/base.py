@@ -1,0 +1,146 @@
+"""The ``Dataset`` type and the dataset registry."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import ConfigError
+
+KINDS = ("image", "points", "tabular")
+
+
+@dataclass
+class Dataset:
+    """Real data in model space.
+
+    ``x`` is float32: images are N x C x H x W scaled to [-1, 1]; points and tabular rows are N x D.
+    ``y`` holds optional integer labels (0..len(classes)-1).
+    """
+
+    name: str
+    kind: str
+    x: np.ndarray
+    y: np.ndarray | None = None
+    classes: list[str] | None = None
+    description: str = ""
+    source: str = ""
+    feature_names: list[str] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}")
+        self.x = np.ascontiguousarray(self.x, dtype=np.float32)
+        if self.kind == "image" and self.x.ndim != 4:
+            raise ValueError("image datasets need x of shape N x C x H x W")
+        if self.kind in ("points", "tabular") and self.x.ndim != 2:
+            raise ValueError("points/tabular datasets need x of shape N x D")
+        if self.y is not None:
+            self.y = np.asarray(self.y, dtype=np.int64)
+            if len(self.y) != len(self.x):
+                raise ValueError("x and y must have the same length")
+        if self.feature_names is None and self.kind != "image":
+            self.feature_names = [f"x{i}" for i in range(self.x.shape[1])]
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(self.x.shape[1:])
+
+    @property
+    def n_features(self) -> int:
+        return int(np.prod(self.sample_shape))
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes) if self.classes else 0
+
+    def decode(self, x: np.ndarray) -> np.ndarray:
+        """Model space -> the user's space: images as uint8 N x H x W x C pixels, points unchanged."""
+        x = np.asarray(x, dtype=np.float32)
+        if self.kind == "image":
+            x = x.reshape((-1, *self.sample_shape))
+            pixels = np.clip((x + 1.0) * 127.5, 0, 255).round().astype(np.uint8)
+            return pixels.transpose(0, 2, 3, 1)
+        return x
+
+    def subset(self, n: int, seed: int = 0) -> "Dataset":
+        """A random subset of ``n`` rows (for quick tests and previews)."""
+        rng = np.random.default_rng(seed)
+        idx = rng.choice(len(self), size=min(n, len(self)), replace=False)
+        return Dataset(
+            name=self.name, kind=self.kind, x=self.x[idx], y=None if self.y is None else self.y[idx],
+            classes=self.classes, description=self.description, source=self.source,
+            feature_names=self.feature_names, meta=dict(self.meta),
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """Basic stats for the Data page and the CLI."""
+        out: dict[str, Any] = {
+            "name": self.name, "kind": self.kind, "samples": len(self),
+            "shape": "x".join(map(str, self.sample_shape)),
+            "min": float(self.x.min()), "max": float(self.x.max()),
+            "mean": float(self.x.mean()), "std": float(self.x.std()),
+        }
+        if self.y is not None and self.classes:
+            out["classes"] = len(self.classes)
+            counts = np.bincount(self.y, minlength=len(self.classes))
+            out["per_class"] = {c: int(k) for c, k in zip(self.classes, counts)}
+        return out
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    kind: str
+    label: str
+    description: str
+    loader: Callable[[], Dataset]
+    offline: bool = True
+
+
+_REGISTRY: dict[str, DatasetInfo] = {}
+_CACHE: dict[str, Dataset] = {}
+_LOCK = threading.Lock()
+
+
+def register_dataset(name: str, *, kind: str, label: str, description: str, offline: bool = True):
+    """Decorator for a zero-argument loader returning a :class:`Dataset`. Duplicate names raise."""
+
+    def deco(fn: Callable[[], Dataset]) -> Callable[[], Dataset]:
+        if name in _REGISTRY:
+            raise ValueError(f"dataset {name!r} is already registered")
+        if kind not in KINDS:
+            raise ValueError(f"dataset {name!r}: kind must be one of {KINDS}")
+        _REGISTRY[name] = DatasetInfo(name, kind, label, description, fn, offline)
+        return fn
+
+    return deco
+
+
+def list_datasets(kind: str | None = None) -> list[DatasetInfo]:
+    return [d for d in _REGISTRY.values() if kind is None or d.kind == kind]
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(f"Unknown dataset {name!r}; choose one of: {', '.join(_REGISTRY)}") from None
+
+
+def load_dataset(name: str) -> Dataset:
+    """Load (once per process) and return a registered dataset."""
+    info = dataset_info(name)
+    with _LOCK:
+        if name not in _CACHE:
+            ds = info.loader()
+            if ds.kind != info.kind:
+                raise RuntimeError(f"dataset {name!r} loader returned kind {ds.kind}, registered {info.kind}")
+            _CACHE[name] = ds
+        return _CACHE[name]

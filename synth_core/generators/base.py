@@ -1,0 +1,158 @@
+"""The ``Generator`` protocol and its registry.
+
+A generator is an object that owns its own update (``train_step``) and can ``sample``. GANs, EM,
+MCMC and closed-form fits all fit this shape, so the training runner never assumes one loss or
+one optimizer. Conventions follow scikit-learn: ``__init__`` only stores validated params;
+``setup`` builds learned state (attributes ending in ``_``) from the data and a seed.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from ..data.base import Dataset
+from ..errors import ConfigError
+from ..params import Param, resolve_params
+
+
+class Generator(ABC):
+    """Base class. Subclasses set the class attributes and implement the abstract methods."""
+
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    family: ClassVar[str] = ""
+    supports: ClassVar[frozenset[str]] = frozenset()
+    params: ClassVar[tuple[Param, ...]] = ()
+    paper: ClassVar[str] = ""
+    #: closed-form / one-shot fits: the whole fit is one ``train_step``.
+    closed_form: ClassVar[bool] = False
+    #: a sensible number of steps for this generator on a laptop CPU.
+    default_steps: ClassVar[int] = 1000
+    #: how many fixed-latent samples make the live preview.
+    preview_size: ClassVar[int] = 64
+
+    def __init__(self, **params: Any) -> None:
+        self.hparams: dict[str, Any] = resolve_params(self.params, params)
+        self.dataset_: Dataset | None = None
+        self.device_: torch.device = torch.device("cpu")
+        self.seed_: int = 0
+        self.step_: int = 0
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def setup(self, dataset: Dataset, *, device: torch.device | str = "cpu", seed: int = 0) -> "Generator":
+        """Check the data kind, seed every RNG this generator owns, then build state (``_setup``)."""
+        if dataset.kind not in self.supports:
+            raise ConfigError(
+                f"{self.label or self.name} does not support {dataset.kind} data "
+                f"(it supports: {', '.join(sorted(self.supports))})."
+            )
+        self.dataset_ = dataset
+        self.device_ = torch.device(device)
+        self.seed_ = int(seed)
+        self.step_ = 0
+        self.rng_ = torch.Generator(device="cpu").manual_seed(self.seed_)
+        self.np_rng_ = np.random.default_rng(self.seed_)
+        self._setup(dataset)
+        return self
+
+    @abstractmethod
+    def _setup(self, dataset: Dataset) -> None:
+        """Build models/optimisers/fitted state from ``dataset``."""
+
+    def train_step(self) -> dict[str, float]:
+        """One optimisation step (or the whole fit for closed-form models); returns named losses."""
+        if self.dataset_ is None:
+            raise RuntimeError("call setup() before train_step()")
+        losses = self._train_step()
+        self.step_ += 1
+        return {k: float(v) for k, v in losses.items()}
+
+    @abstractmethod
+    def _train_step(self) -> dict[str, float]:
+        ...
+
+    @torch.no_grad()
+    def sample(self, n: int, condition: Any = None, seed: int | None = None) -> np.ndarray:
+        """``n`` samples in model space (same layout as ``dataset.x``), float32 numpy.
+
+        With ``seed`` the result is reproducible and independent of training RNG state.
+        """
+        if self.dataset_ is None:
+            raise RuntimeError("call setup() before sample()")
+        gen = torch.Generator(device="cpu").manual_seed(int(seed)) if seed is not None else self.rng_
+        out = self._sample(int(n), condition, gen)
+        out = out.detach().float().cpu().numpy() if isinstance(out, torch.Tensor) else np.asarray(out, np.float32)
+        return out.reshape((int(n), *self.dataset_.sample_shape)).astype(np.float32, copy=False)
+
+    @abstractmethod
+    def _sample(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor | np.ndarray:
+        ...
+
+    def preview(self, n: int | None = None) -> np.ndarray:
+        """Samples from a *fixed* latent batch so live grids are comparable over time."""
+        return self.sample(n or self.preview_size, seed=self.seed_ + 12345)
+
+    # ---- persistence -----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume: tensors, numbers, strings only (``weights_only`` loadable)."""
+        return {"step": self.step_, "rng": self.rng_.get_state(), **self._state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.step_ = int(state.get("step", 0))
+        if "rng" in state:
+            self.rng_.set_state(state["rng"])
+        self._load_state_dict(state)
+
+    @abstractmethod
+    def _state_dict(self) -> dict[str, Any]:
+        ...
+
+    @abstractmethod
+    def _load_state_dict(self, state: dict[str, Any]) -> None:
+        ...
+
+    # ---- helpers for subclasses ------------------------------------------------------------
+    def data_tensor(self) -> torch.Tensor:
+        """The training data as a float32 tensor on the generator's device (cached)."""
+        if getattr(self, "_x_cache", None) is None:
+            assert self.dataset_ is not None
+            self._x_cache = torch.from_numpy(self.dataset_.x).to(self.device_)
+        return self._x_cache
+
+    def minibatch(self, batch_size: int) -> torch.Tensor:
+        """A random minibatch drawn with this generator's own RNG (deterministic per seed)."""
+        x = self.data_tensor()
+        idx = torch.randint(len(x), (min(batch_size, len(x)),), generator=self.rng_)
+        return x[idx.to(x.device)]
+
+
+_REGISTRY: dict[str, type[Generator]] = {}
+
+
+def register_generator(cls: type[Generator]) -> type[Generator]:
+    """Class decorator: add a generator to the registry (duplicate names raise)."""
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} needs a non-empty `name`")
+    if cls.name in _REGISTRY:
+        raise ValueError(f"generator {cls.name!r} is already registered by {_REGISTRY[cls.name].__name__}")
+    if not cls.supports:
+        raise ValueError(f"generator {cls.name!r} must declare the data kinds it supports")
+    names = [p.name for p in cls.params]
+    if len(names) != len(set(names)):
+        raise ValueError(f"generator {cls.name!r} declares a param twice")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def get_generator(name: str) -> type[Generator]:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(f"Unknown generator {name!r}; choose one of: {', '.join(_REGISTRY)}") from None
+
+
+def list_generators(kind: str | None = None) -> list[type[Generator]]:
+    return [g for g in _REGISTRY.values() if kind is None or kind in g.supports]

@@ -1,0 +1,25 @@
+"""DCGAN: deep convolutional GAN for images (Radford, Metz & Chintala 2016, arXiv:1511.06434).
+
+Transposed-conv generator with batch norm and ReLU, strided-conv discriminator with LeakyReLU,
+Adam(lr 2e-4, beta1 0.5), non-saturating BCE loss. The shared step lives in ``gan_core``.
+"""
+from __future__ import annotations
+
+from ..params import Param
+from .base import register_generator
+from .gan_core import GANBase, gan_params
+
+
+@register_generator
+class DCGAN(GANBase):
+    name = "dcgan"
+    label = "DCGAN"
+    supports = frozenset({"image"})
+    paper = "Radford, Metz & Chintala 2016, Unsupervised Representation Learning with DCGANs (arXiv:1511.06434)"
+    loss_kind = "ns"
+    arch = "conv"
+    default_steps = 2000
+    params = gan_params(extra=(
+        Param("label_smoothing", "float", 0.0, low=0.0, high=0.3, advanced=True,
+              help="One-sided label smoothing: real targets become 1 - value (Salimans et al. 2016)."),
+    ))

@@ -1,0 +1,201 @@
+"""The GAN training step shared by every GAN in the catalogue.
+
+DCGAN, WGAN-GP, conditional GAN and the MLP GAN differ only in their networks, their loss and
+whether labels are fed in; they are presets over :class:`GANBase` (one small file each), so the
+step below is written once. References: Goodfellow et al. 2014 (GAN, non-saturating loss);
+Radford et al. 2016 (DCGAN); Gulrajani et al. 2017 (WGAN-GP); Mirza & Osindero 2014 (cGAN);
+Miyato & Koyama 2018 (projection discriminator); Miyato et al. 2018 (spectral normalisation).
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..data.base import Dataset
+from ..errors import ConfigError
+from ..params import Param
+from .base import Generator
+from .nets import ConvDiscriminator, ConvGenerator, MLPDiscriminator, MLPGenerator
+
+
+def gan_params(*, lr_g: float = 2e-4, lr_d: float = 2e-4, beta1: float = 0.5, beta2: float = 0.999,
+               batch_size: int = 64, z_dim: int = 64, width: int = 64, depth: int | None = None,
+               extra: tuple[Param, ...] = ()) -> tuple[Param, ...]:
+    """The hyperparameters every GAN preset exposes, with that preset's defaults."""
+    params = [
+        Param("batch_size", "int", batch_size, low=8, high=1024, help="Real and fake samples per update."),
+        Param("z_dim", "int", z_dim, low=1, high=512, label="Latent size", help="Dimension of the noise vector z."),
+        Param("width", "int", width, low=8, high=512, help="Channels (conv) or hidden units (MLP) of the base layer."),
+        Param("lr_g", "float", lr_g, low=1e-6, high=1e-1, log=True, label="Generator LR", help="Adam learning rate of G."),
+        Param("lr_d", "float", lr_d, low=1e-6, high=1e-1, log=True, label="Discriminator LR",
+              help="Adam learning rate of D (the critic for WGAN-GP)."),
+        Param("beta1", "float", beta1, low=0.0, high=0.999, help="Adam beta1; 0.5 (DCGAN) or 0 (WGAN-GP) damps oscillation.",
+              advanced=True),
+        Param("beta2", "float", beta2, low=0.0, high=0.9999, help="Adam beta2.", advanced=True),
+    ]
+    if depth is not None:
+        params.append(Param("depth", "int", depth, low=1, high=8, help="Hidden layers in G and D."))
+    return tuple(params) + tuple(extra)
+
+
+class GANBase(Generator):
+    """A generator G(z[, y]) trained against a discriminator/critic D(x[, y]).
+
+    One ``train_step`` = one generator update (after ``n_critic`` discriminator updates).
+    """
+
+    family = "gan"
+    default_steps = 2000
+    #: "ns": non-saturating BCE loss; "wgan-gp": Wasserstein loss with gradient penalty.
+    loss_kind: ClassVar[str] = "ns"
+    #: "conv" for images, "mlp" for points/tabular (and flattened images).
+    arch: ClassVar[str] = "conv"
+    conditional: ClassVar[bool] = False
+
+    def hp(self, name: str, default: Any) -> Any:
+        return self.hparams.get(name, default)
+
+    def _setup(self, dataset: Dataset) -> None:
+        if self.conditional and (dataset.y is None or not dataset.classes):
+            raise ConfigError(f"{self.label} needs a labelled dataset; {dataset.name} has no labels.")
+        n_classes = len(dataset.classes) if self.conditional else 0
+        z_dim, width = self.hparams["z_dim"], self.hparams["width"]
+        sn = bool(self.hp("spectral_norm", False))
+        d_norm = "layer" if self.loss_kind == "wgan-gp" else ("none" if sn else "batch")
+        # Build the nets from the run's seed without touching the global RNG of the process.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed_)
+            if self.arch == "conv":
+                if dataset.kind != "image":
+                    raise ConfigError(f"{self.label} uses convolutions and needs image data.")
+                c, h, w = dataset.sample_shape
+                if h != w or h % 4:
+                    raise ConfigError(f"{self.label} needs square images with a side divisible by 4; got {h}x{w}.")
+                self.G_ = ConvGenerator(z_dim, c, h, width, n_classes)
+                self.D_ = ConvDiscriminator(c, h, width, n_classes, norm=d_norm, spectral_norm=sn)
+            else:
+                depth = self.hp("depth", 3)
+                self.G_ = MLPGenerator(z_dim, dataset.n_features, width, depth, n_classes,
+                                       tanh=dataset.kind == "image")
+                self.D_ = MLPDiscriminator(dataset.n_features, width, depth, n_classes, spectral_norm=sn)
+        self.G_.to(self.device_)
+        self.D_.to(self.device_)
+        betas = (self.hparams["beta1"], self.hparams["beta2"])
+        self.opt_g_ = torch.optim.Adam(self.G_.parameters(), lr=self.hparams["lr_g"], betas=betas)
+        self.opt_d_ = torch.optim.Adam(self.D_.parameters(), lr=self.hparams["lr_d"], betas=betas)
+        self.y_all_ = (torch.from_numpy(dataset.y).to(self.device_) if self.conditional else None)
+
+    # ---- data and noise ----------------------------------------------------------------------
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        x = self.data_tensor()
+        idx = torch.randint(len(x), (min(self.hparams["batch_size"], len(x)),), generator=self.rng_).to(x.device)
+        xb = x[idx]
+        if self.arch == "mlp":
+            xb = xb.flatten(1)
+        return xb, (self.y_all_[idx] if self.y_all_ is not None else None)
+
+    def _noise(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        return torch.randn((n, self.hparams["z_dim"]), generator=gen).to(self.device_)
+
+    # ---- the update ------------------------------------------------------------------------
+    def _train_step(self) -> dict[str, float]:
+        if self.loss_kind == "wgan-gp":
+            return self._wgan_gp_step()
+        return self._ns_step()
+
+    def _ns_step(self) -> dict[str, float]:
+        smooth = float(self.hp("label_smoothing", 0.0))
+        x, y = self._batch()
+        z = self._noise(len(x), self.rng_)
+        fake = self.G_(z, y)
+        # (1) update D: maximise log D(x) + log(1 - D(G(z)))
+        self.opt_d_.zero_grad(set_to_none=True)
+        d_real = self.D_(x, y)
+        d_fake = self.D_(fake.detach(), y)
+        loss_d = (F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, 1.0 - smooth))
+                  + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+        loss_d.backward()
+        self.opt_d_.step()
+        # (2) update G: maximise log D(G(z))  (non-saturating form of minimising log(1 - D(G(z))))
+        self.opt_g_.zero_grad(set_to_none=True)
+        d_gen = self.D_(fake, y)
+        loss_g = F.binary_cross_entropy_with_logits(d_gen, torch.ones_like(d_gen))
+        loss_g.backward()
+        self.opt_g_.step()
+        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
+                "D(x)": torch.sigmoid(d_real).mean().item(), "D(G(z))": torch.sigmoid(d_gen).mean().item()}
+
+    def _gradient_penalty(self, x: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        # lambda * (||grad_xhat D(xhat)||_2 - 1)^2 on random interpolates xhat (Gulrajani et al. 2017, eq. 3)
+        eps = torch.rand((len(x),) + (1,) * (x.dim() - 1), generator=self.rng_).to(x.device)
+        xhat = (eps * x + (1 - eps) * fake).requires_grad_(True)
+        grad, = torch.autograd.grad(self.D_(xhat, y).sum(), xhat, create_graph=True)
+        return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+
+    def _wgan_gp_step(self) -> dict[str, float]:
+        lam = float(self.hp("gp_weight", 10.0))
+        # (1) update the critic n_critic times: minimise D(G(z)) - D(x) + lambda * GP
+        for _ in range(int(self.hp("n_critic", 5))):
+            x, y = self._batch()
+            with torch.no_grad():
+                fake = self.G_(self._noise(len(x), self.rng_), y)
+            self.opt_d_.zero_grad(set_to_none=True)
+            d_real, d_fake = self.D_(x, y).mean(), self.D_(fake, y).mean()
+            gp = self._gradient_penalty(x, fake, y)
+            loss_d = d_fake - d_real + lam * gp
+            loss_d.backward()
+            self.opt_d_.step()
+        # (2) update G: minimise -D(G(z))
+        self.opt_g_.zero_grad(set_to_none=True)
+        loss_g = -self.D_(self.G_(self._noise(len(x), self.rng_), y), y).mean()
+        loss_g.backward()
+        self.opt_g_.step()
+        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
+                "wasserstein": (d_real - d_fake).item(), "gp": gp.item()}
+
+    # ---- sampling --------------------------------------------------------------------------
+    def _labels(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor | None:
+        if not self.conditional:
+            return None
+        k = len(self.dataset_.classes)
+        if condition is None:
+            y = torch.randint(k, (n,), generator=gen)
+        else:
+            y = torch.as_tensor(np.broadcast_to(np.asarray(condition, dtype=np.int64), (n,)).copy())
+            if (y < 0).any() or (y >= k).any():
+                raise ConfigError(f"condition must be a class index in 0..{k - 1}")
+        return y.to(self.device_)
+
+    def _sample(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor:
+        y = self._labels(n, condition, gen)
+        z = self._noise(n, gen)
+        was_training = self.G_.training
+        self.G_.eval()  # batch-norm running statistics: a sample does not depend on its batch
+        try:
+            out = torch.cat([self.G_(z[i:i + 1024], None if y is None else y[i:i + 1024])
+                             for i in range(0, n, 1024)]) if n else z.new_zeros((0, self.dataset_.n_features))
+        finally:
+            self.G_.train(was_training)
+        return out
+
+    def preview(self, n: int | None = None) -> np.ndarray:
+        if self.conditional:
+            k = len(self.dataset_.classes)
+            per = max(1, (n or self.preview_size) // k)
+            cond = np.repeat(np.arange(k), per)  # one row per class in the grid
+            return self.sample(len(cond), condition=cond, seed=self.seed_ + 12345)
+        return super().preview(n)
+
+    # ---- persistence -----------------------------------------------------------------------
+    def _state_dict(self) -> dict[str, Any]:
+        return {"G": self.G_.state_dict(), "D": self.D_.state_dict(),
+                "opt_g": self.opt_g_.state_dict(), "opt_d": self.opt_d_.state_dict()}
+
+    def _load_state_dict(self, state: dict[str, Any]) -> None:
+        self.G_.load_state_dict(state["G"])
+        self.D_.load_state_dict(state["D"])
+        self.opt_g_.load_state_dict(state["opt_g"])
+        self.opt_d_.load_state_dict(state["opt_d"])

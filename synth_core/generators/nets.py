@@ -1,0 +1,131 @@
+"""Networks shared by the neural generators (GANs now, VAEs and flows later).
+
+Conv nets handle any square image whose side is divisible by 4 (28x28 MNIST, 8x8 digits,
+32x32): two stride-2 (transposed) convolutions between ``side/4`` and ``side``.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm as _sn
+
+
+def _maybe_sn(module: nn.Module, use: bool) -> nn.Module:
+    return _sn(module) if use else module
+
+
+class ConvGenerator(nn.Module):
+    """z (+ label embedding) -> Linear -> (2w, s/4, s/4) -> ConvT -> (w, s/2, s/2) -> ConvT -> (c, s, s), tanh."""
+
+    def __init__(self, z_dim: int, channels: int, side: int, width: int = 64, n_classes: int = 0) -> None:
+        super().__init__()
+        if side % 4:
+            raise ValueError(f"conv generators need an image side divisible by 4; got {side}")
+        self.base = side // 4
+        self.width = width
+        self.embed = nn.Embedding(n_classes, z_dim) if n_classes else None
+        in_dim = z_dim * (2 if n_classes else 1)
+        self.fc = nn.Sequential(
+            nn.Linear(in_dim, 2 * width * self.base * self.base, bias=False),
+            nn.BatchNorm1d(2 * width * self.base * self.base),
+            nn.ReLU(inplace=True),
+        )
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False),  # s/4 -> s/2
+            nn.BatchNorm2d(width),
+            nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(width, channels, 4, 2, 1),  # s/2 -> s
+            nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(y)], dim=1)
+        h = self.fc(z).view(-1, 2 * self.width, self.base, self.base)
+        return self.net(h)
+
+
+class ConvDiscriminator(nn.Module):
+    """(c, s, s) -> Conv -> (w, s/2, s/2) -> Conv -> (2w, s/4, s/4) -> Linear -> logit.
+
+    Conditional: projection discriminator (Miyato & Koyama 2018), logit += <embed(y), h>.
+    ``norm``: batch norm (DCGAN), layer norm (WGAN-GP: the gradient penalty is per-sample,
+    so batch statistics are not allowed) or none.
+    """
+
+    def __init__(self, channels: int, side: int, width: int = 64, n_classes: int = 0,
+                 norm: str = "batch", spectral_norm: bool = False) -> None:
+        super().__init__()
+        base = side // 4
+        if norm == "batch":
+            mid_norm: nn.Module = nn.BatchNorm2d(2 * width)
+        elif norm == "layer":
+            mid_norm = nn.GroupNorm(1, 2 * width)  # LayerNorm over (C, H, W)
+        else:
+            mid_norm = nn.Identity()
+        self.features = nn.Sequential(
+            _maybe_sn(nn.Conv2d(channels, width, 4, 2, 1), spectral_norm),
+            nn.LeakyReLU(0.2, inplace=True),
+            _maybe_sn(nn.Conv2d(width, 2 * width, 4, 2, 1, bias=norm == "none"), spectral_norm),
+            mid_norm,
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Flatten(),
+        )
+        feat = 2 * width * base * base
+        self.out = _maybe_sn(nn.Linear(feat, 1), spectral_norm)
+        self.embed = _maybe_sn(nn.Embedding(n_classes, feat), spectral_norm) if n_classes else None
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.features(x)
+        logit = self.out(h).squeeze(1)
+        if self.embed is not None:
+            logit = logit + (self.embed(y) * h).sum(1)
+        return logit
+
+
+def mlp(in_dim: int, out_dim: int, width: int, depth: int, act: type[nn.Module] = nn.ReLU,
+        spectral_norm: bool = False) -> nn.Sequential:
+    """``depth`` hidden layers of ``width`` units."""
+    layers: list[nn.Module] = []
+    d = in_dim
+    for _ in range(depth):
+        layers += [_maybe_sn(nn.Linear(d, width), spectral_norm), act()]
+        d = width
+    layers.append(_maybe_sn(nn.Linear(d, out_dim), spectral_norm))
+    return nn.Sequential(*layers)
+
+
+class MLPGenerator(nn.Module):
+    """z (+ label embedding) -> MLP -> flat sample; tanh on the output only for [-1, 1] images."""
+
+    def __init__(self, z_dim: int, out_dim: int, width: int, depth: int, n_classes: int = 0,
+                 tanh: bool = False) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(n_classes, z_dim) if n_classes else None
+        self.net = mlp(z_dim * (2 if n_classes else 1), out_dim, width, depth)
+        self.tanh = tanh
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(y)], dim=1)
+        out = self.net(z)
+        return torch.tanh(out) if self.tanh else out
+
+
+class MLPDiscriminator(nn.Module):
+    """Flat sample -> LeakyReLU MLP features -> logit (projection term when conditional)."""
+
+    def __init__(self, in_dim: int, width: int, depth: int, n_classes: int = 0, spectral_norm: bool = False) -> None:
+        super().__init__()
+        self.features = mlp(in_dim, width, width, max(depth - 1, 0), act=lambda: nn.LeakyReLU(0.2),
+                            spectral_norm=spectral_norm)
+        self.act = nn.LeakyReLU(0.2)
+        self.out = _maybe_sn(nn.Linear(width, 1), spectral_norm)
+        self.embed = _maybe_sn(nn.Embedding(n_classes, width), spectral_norm) if n_classes else None
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.act(self.features(x.flatten(1)))
+        logit = self.out(h).squeeze(1)
+        if self.embed is not None:
+            logit = logit + (self.embed(y) * h).sum(1)
+        return logit

@@ -1,0 +1,8 @@
+"""Training runner: Run (background worker), JobManager (concurrency cap), run folders."""
+from .manager import JobManager, get_manager
+from .run import Event, LossHistory, Run, RunConfig, RunSnapshot, load_generator
+from .store import ACTIVE_STATES, FINAL_STATES, RunRecord, iter_runs, read_run, runs_root, validate_run_id
+
+__all__ = ["JobManager", "get_manager", "Event", "LossHistory", "Run", "RunConfig", "RunSnapshot",
+           "load_generator", "ACTIVE_STATES", "FINAL_STATES", "RunRecord", "iter_runs", "read_run",
+           "runs_root", "validate_run_id"]

@@ -1,0 +1,110 @@
+"""Process-wide job manager: every Run in this process, and a FIFO cap on concurrent training,
+so two browser tabs (or two users) cannot oversubscribe the cores."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..device import default_max_concurrent_runs
+from ..errors import RunNotFoundError
+from . import store
+from .run import Run, RunConfig
+
+
+class JobManager:
+    def __init__(self, root: Path | str | None = None, max_concurrent: int | None = None) -> None:
+        self.root = Path(root) if root is not None else store.runs_root()
+        self.max_concurrent = max_concurrent or default_max_concurrent_runs()
+        self._cond = threading.Condition()
+        self._queue: list[Run] = []     # waiting, FIFO
+        self._running: set[str] = set()
+        self._runs: dict[str, Run] = {}
+
+    # ---- slots (called by Run workers) -----------------------------------------------------
+    def acquire(self, run: Run, stop: threading.Event) -> bool:
+        """Block until ``run`` is first in line and a slot is free; False if stopped meanwhile."""
+        with self._cond:
+            self._queue.append(run)
+            try:
+                while not (self._queue[0] is run and len(self._running) < self.max_concurrent):
+                    if stop.is_set():
+                        return False
+                    self._cond.wait(0.1)
+                self._running.add(run.id)
+                return True
+            finally:
+                self._queue.remove(run)
+                self._cond.notify_all()
+
+    def release(self, run: Run) -> None:
+        with self._cond:
+            self._running.discard(run.id)
+            self._cond.notify_all()
+
+    def queue_position(self, run: Run) -> int:
+        """1 = next to start; 0 = not waiting."""
+        with self._cond:
+            return self._queue.index(run) + 1 if run in self._queue else 0
+
+    # ---- runs ------------------------------------------------------------------------------
+    def submit(self, config: RunConfig, **kwargs: Any) -> Run:
+        run = Run(config, self.root, slots=self, **kwargs)
+        with self._cond:
+            self._runs[run.id] = run
+        return run.start()
+
+    def get(self, run_id: str) -> Run | None:
+        with self._cond:
+            return self._runs.get(run_id)
+
+    def require(self, run_id: str) -> Run:
+        run = self.get(run_id)
+        if run is None:
+            raise RunNotFoundError(f"Run {run_id!r} is not live in this server (see the runs list).")
+        return run
+
+    def runs(self) -> list[Run]:
+        with self._cond:
+            return list(self._runs.values())
+
+    def active(self) -> list[Run]:
+        return [r for r in self.runs() if r.active]
+
+    def latest(self) -> Run | None:
+        """The newest active run, else the newest run: what a fresh browser tab re-attaches to."""
+        runs = self.runs()
+        active = [r for r in runs if r.active]
+        pool = active or runs
+        return pool[-1] if pool else None
+
+    def records(self) -> list[store.RunRecord]:
+        """Runs on disk; ones that look active on disk but are not live here were interrupted."""
+        out = []
+        for rec in store.iter_runs(self.root):
+            live = self.get(rec.run_id)
+            if live is not None:
+                rec.status = {**rec.status, "status": live.status, "step": live.step}
+            elif rec.state in store.ACTIVE_STATES or rec.state == "created":
+                rec.status = {**rec.status, "status": "interrupted"}
+            out.append(rec)
+        return out
+
+    def stop_all(self, timeout: float = 10.0) -> None:
+        for r in self.runs():
+            r.stop()
+        for r in self.runs():
+            r.join(timeout)
+
+
+_MANAGERS: dict[str, JobManager] = {}
+_LOCK = threading.Lock()
+
+
+def get_manager(root: Path | str | None = None) -> JobManager:
+    """One manager per runs folder per process."""
+    key = str(Path(root).resolve() if root is not None else store.runs_root())
+    with _LOCK:
+        if key not in _MANAGERS:
+            _MANAGERS[key] = JobManager(key)
+        return _MANAGERS[key]

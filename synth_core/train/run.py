@@ -1,0 +1,429 @@
+"""A training run: dataset + generator + params + seed + device, trained in a background thread.
+
+The UI never owns the loop: it polls :meth:`Run.snapshot`. The CLI calls :meth:`Run.run_sync`
+with an event callback. Either way the same loop writes the run folder (see ``store``).
+"""
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ..data import Dataset, dataset_info, load_dataset
+from ..device import resolve_device
+from ..errors import ConfigError, SynthLabError, TrainingError
+from ..generators import Generator, get_generator
+from ..params import resolve_params
+from ..viz.grid import data_bounds, image_grid, png_bytes, scatter_png
+from . import store
+
+POINT_PREVIEW = 1000  # points drawn in each live scatter of a points dataset
+
+
+@dataclass
+class RunConfig:
+    """Everything needed to reproduce a run. Saved as ``config.json`` beside every checkpoint."""
+
+    dataset: str
+    generator: str
+    params: dict[str, Any] = field(default_factory=dict)
+    steps: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    sample_every: int | None = None
+    checkpoint_every: int = 500
+    run_id: str | None = None
+
+    def resolved(self) -> "RunConfig":
+        """Validate names and params now, so a bad config fails before a thread starts."""
+        gen_cls = get_generator(self.generator)
+        info = dataset_info(self.dataset)
+        if info.kind not in gen_cls.supports:
+            raise ConfigError(f"{gen_cls.label} does not support {info.kind} data like {info.label}; "
+                              f"it supports {', '.join(sorted(gen_cls.supports))}.")
+        params = resolve_params(gen_cls.params, self.params)
+        steps = self.steps if self.steps is not None else gen_cls.default_steps
+        if not isinstance(steps, int) or steps < 1 or steps > 10_000_000:
+            raise ConfigError(f"steps must be a whole number between 1 and 10,000,000; got {steps!r}")
+        sample_every = self.sample_every or max(1, min(50, steps // 40 or 1))
+        if self.checkpoint_every < 1:
+            raise ConfigError("checkpoint_every must be at least 1")
+        run_id = self.run_id or new_run_id(self.generator, self.dataset)
+        store.validate_run_id(run_id)
+        return RunConfig(self.dataset, self.generator, params, steps, int(self.seed), self.device,
+                         int(sample_every), int(self.checkpoint_every), run_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - known - {"synthlab_version", "created_at"}
+        if unknown:
+            raise ConfigError(f"Unknown keys in run config: {', '.join(sorted(unknown))}")
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def new_run_id(generator: str, dataset: str) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{generator}-{dataset}-{secrets.token_hex(2)}"
+
+
+class LossHistory:
+    """Loss curves with bounded memory: past ``max_points`` it keeps every 2nd point and doubles
+    its stride, so a million-step run still charts in ~``max_points`` points."""
+
+    def __init__(self, max_points: int = 4000) -> None:
+        self.max_points = max_points
+        self.stride = 1
+        self.steps: list[int] = []
+        self.times: list[float] = []
+        self.values: dict[str, list[float]] = {}
+
+    def add(self, step: int, t: float, losses: dict[str, float]) -> None:
+        if step % self.stride:
+            return
+        for k in losses:
+            if k not in self.values:
+                self.values[k] = [math.nan] * len(self.steps)
+        self.steps.append(step)
+        self.times.append(t)
+        for k, col in self.values.items():
+            col.append(losses.get(k, math.nan))
+        if len(self.steps) > self.max_points:
+            self.stride *= 2
+            keep = [i for i, s in enumerate(self.steps) if s % self.stride == 0]
+            self.steps = [self.steps[i] for i in keep]
+            self.times = [self.times[i] for i in keep]
+            self.values = {k: [v[i] for i in keep] for k, v in self.values.items()}
+
+    def copy(self) -> dict[str, Any]:
+        return {"step": list(self.steps), "time": list(self.times),
+                "losses": {k: list(v) for k, v in self.values.items()}}
+
+
+@dataclass
+class Event:
+    type: str  # status | step | samples | checkpoint | done | error
+    step: int
+    data: dict[str, Any] = field(default_factory=dict)
+    time: float = field(default_factory=time.time)
+
+
+@dataclass
+class RunSnapshot:
+    """A consistent copy of a run's state for a UI to draw (never shares mutable state)."""
+
+    run_id: str
+    status: str
+    step: int
+    total: int
+    steps_per_s: float
+    eta_s: float | None
+    elapsed_s: float
+    history: dict[str, Any]
+    last_losses: dict[str, float]
+    preview_step: int
+    preview_png: bytes | None
+    preview_points: np.ndarray | None
+    error: str | None
+    queue_position: int
+    dataset: str
+    generator: str
+
+    @property
+    def active(self) -> bool:
+        return self.status in store.ACTIVE_STATES
+
+
+class Run:
+    """One training job. Thread-safe controls: :meth:`pause`, :meth:`resume`, :meth:`stop`."""
+
+    def __init__(self, config: RunConfig, root: Path | str | None = None, *,
+                 slots: "Any | None" = None, dataset: Dataset | None = None) -> None:
+        self.config = config.resolved()
+        self.id: str = self.config.run_id  # type: ignore[assignment]
+        self.root = Path(root) if root is not None else store.runs_root()
+        self.path = store.run_dir(self.root, self.id)
+        self.gen_cls = get_generator(self.config.generator)
+        self._dataset = dataset
+        self._slots = slots  # a JobManager (or None: run without a concurrency limit)
+        self._lock = threading.RLock()        # guards the fields a snapshot reads
+        self.model_lock = threading.Lock()    # held during a train step and during sampling
+        self._pause = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._listeners: list[Callable[[Event], None]] = []
+        self.events: deque[Event] = deque(maxlen=500)
+        self.history = LossHistory()
+        self.status = "created"
+        self.step = 0
+        self.error: str | None = None
+        self.last_losses: dict[str, float] = {}
+        self.preview_step = -1
+        self.preview_png: bytes | None = None
+        self.preview_points: np.ndarray | None = None
+        self.generator: Generator | None = None
+        self._t_start: float | None = None
+        self._t_active = 0.0          # seconds spent running (pauses excluded)
+        self._rate = deque(maxlen=50)  # (time, step) pairs for a moving steps/s
+        if self.path.exists():
+            raise ConfigError(f"Run folder {self.path} already exists; pick another run id.")
+        self.path.mkdir(parents=True)
+        (self.path / "samples").mkdir()
+        cfg = self.config.to_dict()
+        cfg["created_at"] = datetime.now(timezone.utc).isoformat()
+        store.atomic_write_json(self.path / "config.json", cfg)
+        self._write_status()
+
+    # ---- controls --------------------------------------------------------------------------
+    def start(self) -> "Run":
+        """Train in a daemon thread; returns immediately."""
+        if self._thread is not None:
+            raise RuntimeError("run already started")
+        self._set_status("queued")
+        self._thread = threading.Thread(target=self._worker, name=f"run-{self.id}", daemon=True)
+        self._thread.start()
+        return self
+
+    def add_listener(self, fn: Callable[[Event], None]) -> None:
+        """``fn`` is called (in the worker thread) with every event; keep it quick."""
+        self._listeners.append(fn)
+
+    def run_sync(self, on_event: Callable[[Event], None] | None = None) -> "Run":
+        """Train in the calling thread (the CLI); ``on_event`` sees every event."""
+        if on_event:
+            self._listeners.append(on_event)
+        self._set_status("queued")
+        self._worker()
+        return self
+
+    def pause(self) -> None:
+        with self._lock:
+            if self.status in ("running", "queued"):
+                self._pause.set()
+                if self.status == "running":
+                    self._set_status("paused")
+
+    def resume(self) -> None:
+        with self._lock:
+            self._pause.clear()
+            if self.status == "paused":
+                self._set_status("running")
+
+    def stop(self) -> None:
+        """Stop after the current step; the worker writes a final checkpoint and samples."""
+        self._stop.set()
+        self._pause.clear()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    @property
+    def active(self) -> bool:
+        return self.status in store.ACTIVE_STATES or self.status == "created"
+
+    # ---- the loop --------------------------------------------------------------------------
+    def _worker(self) -> None:
+        acquired = False
+        try:
+            if self._slots is not None:
+                acquired = self._slots.acquire(self, self._stop)
+                if not acquired:  # stopped while queued
+                    self._finish("stopped")
+                    return
+            self._train()
+        except SynthLabError as exc:
+            self._fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a generator bug must not kill the server
+            self._fail(f"{type(exc).__name__}: {exc}", tb=traceback.format_exc())
+        finally:
+            if acquired:
+                self._slots.release(self)
+
+    def _train(self) -> None:
+        cfg = self.config
+        device = resolve_device(cfg.device)
+        dataset = self._dataset or load_dataset(cfg.dataset)
+        gen = self.gen_cls(**cfg.params)
+        gen.setup(dataset, device=device, seed=cfg.seed)
+        self.generator = gen
+        self._dataset = dataset
+        self._bounds = data_bounds(dataset.x) if dataset.kind != "image" else None
+        self._t_start = time.time()
+        with self._lock:  # a pause that arrived while queued or loading takes effect now
+            self._set_status("paused" if self._pause.is_set() else "running")
+        metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
+        last_flush = time.time()
+        last_good_ckpt = -1
+        try:
+            while self.step < cfg.steps:
+                if self._stop.is_set():
+                    break
+                if self._pause.is_set():
+                    metrics.flush()
+                    self._pause_wait()
+                    continue
+                t0 = time.time()
+                with self.model_lock:
+                    losses = gen.train_step()
+                self._t_active += time.time() - t0
+                bad = [k for k, v in losses.items() if not math.isfinite(v)]
+                if bad:
+                    raise TrainingError(
+                        f"Training diverged at step {self.step + 1}: {', '.join(bad)} became "
+                        f"{losses[bad[0]]}. Lower the learning rate(s) or the batch size and start again; "
+                        f"the last good checkpoint (step {last_good_ckpt if last_good_ckpt >= 0 else 'none'}) is kept."
+                    )
+                now = time.time()
+                with self._lock:
+                    self.step += 1
+                    self.last_losses = losses
+                    self.history.add(self.step, now - self._t_start, losses)
+                    self._rate.append((now, self.step))
+                metrics.write(json.dumps({"step": self.step, "t": round(now - self._t_start, 4), **losses}) + "\n")
+                self._emit(Event("step", self.step, {"losses": losses}))
+                if self.step % cfg.sample_every == 0 or self.step == 1:
+                    self._snapshot_samples()
+                if self.step % cfg.checkpoint_every == 0:
+                    self._checkpoint()
+                    last_good_ckpt = self.step
+                if now - last_flush > 1.0:
+                    metrics.flush()
+                    last_flush = now
+        finally:
+            metrics.close()
+        if self.preview_step != self.step:
+            self._snapshot_samples()
+        self._checkpoint()
+        self._finish("stopped" if self.step < cfg.steps else "finished")
+
+    def _pause_wait(self) -> None:
+        while self._pause.is_set() and not self._stop.is_set():
+            self._stop.wait(0.05)
+        with self._lock:
+            if self.status == "paused":
+                self._set_status("running")
+
+    # ---- outputs ---------------------------------------------------------------------------
+    def _snapshot_samples(self) -> None:
+        gen, ds = self.generator, self._dataset
+        if gen is None or ds is None or (gen.closed_form and self.step == 0):
+            return
+        with self.model_lock:
+            if ds.kind == "image":
+                x = gen.preview()
+            else:
+                x = gen.preview(POINT_PREVIEW)
+        if ds.kind == "image":
+            nrow = 10 if getattr(gen, "conditional", False) else 8
+            png = png_bytes(image_grid(ds.decode(x), nrow=nrow))
+            points = None
+        else:
+            png = png_bytes(scatter_png(x, self._bounds, reference=ds.x[:2000]))
+            points = x
+        store.atomic_write_bytes(self.path / "samples" / f"step_{self.step:06d}.png", png)
+        with self._lock:
+            self.preview_step, self.preview_png, self.preview_points = self.step, png, points
+        self._emit(Event("samples", self.step, {"path": str(self.path / "samples" / f"step_{self.step:06d}.png")}))
+
+    def _checkpoint(self) -> None:
+        gen = self.generator
+        if gen is None:
+            return
+        with self.model_lock:
+            state = {"config": self.config.to_dict(), "step": self.step, "generator": gen.state_dict()}
+            store.atomic_torch_save(self.path / "checkpoint.pt", state)
+        self._write_status()
+        self._emit(Event("checkpoint", self.step))
+
+    # ---- status ----------------------------------------------------------------------------
+    def _set_status(self, status: str) -> None:
+        with self._lock:
+            self.status = status
+        self._write_status()
+        self._emit(Event("status", self.step, {"status": status}))
+
+    def _write_status(self) -> None:
+        with self._lock:
+            d = {"status": self.status, "step": self.step, "total": self.config.steps, "error": self.error,
+                 "last_losses": self.last_losses, "elapsed_s": round(self._t_active, 3),
+                 "updated_at": datetime.now(timezone.utc).isoformat()}
+        store.atomic_write_json(self.path / "status.json", d)
+
+    def _finish(self, status: str) -> None:
+        self._set_status(status)
+        self._emit(Event("done", self.step, {"status": status}))
+
+    def _fail(self, message: str, tb: str | None = None) -> None:
+        with self._lock:
+            self.error = message
+        if tb:
+            store.atomic_write_bytes(self.path / "error.log", tb.encode())
+        self._set_status("failed")
+        self._emit(Event("error", self.step, {"message": message}))
+        self._emit(Event("done", self.step, {"status": "failed"}))
+
+    def _emit(self, ev: Event) -> None:
+        self.events.append(ev)
+        for fn in list(self._listeners):
+            fn(ev)
+
+    # ---- reading ---------------------------------------------------------------------------
+    def steps_per_s(self) -> float:
+        with self._lock:
+            if len(self._rate) < 2 or self.status != "running":
+                return 0.0
+            (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def snapshot(self) -> RunSnapshot:
+        rate = self.steps_per_s()
+        with self._lock:
+            remaining = self.config.steps - self.step
+            eta = remaining / rate if rate > 0 else None
+            qpos = self._slots.queue_position(self) if (self._slots is not None and self.status == "queued") else 0
+            return RunSnapshot(
+                run_id=self.id, status=self.status, step=self.step, total=self.config.steps,
+                steps_per_s=rate, eta_s=eta, elapsed_s=self._t_active, history=self.history.copy(),
+                last_losses=dict(self.last_losses), preview_step=self.preview_step, preview_png=self.preview_png,
+                preview_points=self.preview_points, error=self.error, queue_position=qpos,
+                dataset=self.config.dataset, generator=self.config.generator,
+            )
+
+    def sample(self, n: int, condition: Any = None, seed: int | None = None) -> np.ndarray:
+        """Draw samples from the current model without disturbing training."""
+        if self.generator is None:
+            raise TrainingError("This run has no trained model yet: wait for it to start.")
+        with self.model_lock:
+            return self.generator.sample(n, condition=condition, seed=seed)
+
+
+def load_generator(path: Path | str, device: str = "cpu") -> tuple[Generator, RunConfig, Dataset]:
+    """Rebuild a trained generator from a run folder's config and checkpoint."""
+    path = Path(path)
+    ckpt_path = path / "checkpoint.pt"
+    if not ckpt_path.is_file():
+        raise TrainingError(f"{path.name} has no checkpoint yet (it may still be starting or it failed early).")
+    ckpt = store.load_checkpoint(ckpt_path)
+    config = RunConfig.from_dict(ckpt["config"])
+    dataset = load_dataset(config.dataset)
+    gen = get_generator(config.generator)(**config.params)
+    gen.setup(dataset, device=resolve_device(device), seed=config.seed)
+    gen.load_state_dict(ckpt["generator"])
+    return gen, config, dataset
+
