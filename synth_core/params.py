@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence
 
 from .errors import ConfigError
 
-PARAM_TYPES = ("int", "float", "bool", "choice")
+PARAM_TYPES = ("int", "float", "bool", "choice", "text")
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,12 @@ class Param:
                     value = low in ("true", "1", "yes")
                 else:
                     value = bool(value)
+            elif self.type == "text":
+                if not isinstance(value, str):
+                    raise TypeError
+                if self.high is not None and len(value) > self.high:
+                    raise ConfigError(f"{self.name} is limited to {int(self.high)} characters")
+                return value
             elif self.type == "choice":
                 matches = [c for c in self.choices or () if c == value or str(c) == str(value)]
                 if not matches:
@@ -112,6 +118,8 @@ def param_table(specs: Iterable[Param]) -> list[dict[str, Any]]:
             space = f"[{p.low if p.low is not None else '-inf'}, {p.high if p.high is not None else 'inf'}]"
             if p.log:
                 space += " log"
+        elif p.type == "text":
+            space = "text"
         else:
             space = "true | false"
         rows.append({"name": p.name, "type": p.type, "default": p.default, "space": space, "help": p.help})

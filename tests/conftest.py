@@ -1,0 +1,43 @@
+"""Shared fixtures. Tests never touch the network and never write outside a temp folder."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SYNTHLAB_OFFLINE", "1")
+
+import numpy as np
+import pytest
+import torch
+
+from synth_core.data import Dataset, load_dataset
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYNTHLAB_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("SYNTHLAB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SYNTHLAB_OFFLINE", "1")
+    yield
+
+
+def tiny_points(n: int = 512) -> Dataset:
+    return load_dataset("ring8").subset(n, seed=0)
+
+
+def tiny_images(n: int = 256) -> Dataset:
+    return load_dataset("digits").subset(n, seed=0)
+
+
+def tiny_tabular(n: int = 300, seed: int = 0) -> Dataset:
+    """A small correlated numeric table (3 columns) standing in for tabular data."""
+    rng = np.random.default_rng(seed)
+    cov = np.array([[1.0, 0.6, -0.3], [0.6, 1.0, 0.2], [-0.3, 0.2, 1.0]])
+    x = rng.multivariate_normal([0.5, -1.0, 2.0], cov, size=n)
+    y = (x[:, 0] > 0.5).astype(int)
+    return Dataset(name="tiny-tabular", kind="tabular", x=x, y=y, classes=["low", "high"],
+                   feature_names=["a", "b", "c"])
+
+
+TINY = {"points": tiny_points, "image": tiny_images, "tabular": tiny_tabular}
