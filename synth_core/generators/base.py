@@ -34,6 +34,15 @@ class Generator(ABC):
     #: how many fixed-latent samples make the live preview.
     preview_size: ClassVar[int] = 64
 
+    @classmethod
+    def summary(cls) -> str:
+        """First paragraph of the generator's module docstring (what the model is, its paper)."""
+        import sys
+
+        doc = sys.modules[cls.__module__].__doc__ or cls.__doc__ or ""
+        para = doc.strip().split("\n\n")[0]
+        return " ".join(para.split()) or cls.label
+
     def __init__(self, **params: Any) -> None:
         self.hparams: dict[str, Any] = resolve_params(self.params, params)
         self.dataset_: Dataset | None = None

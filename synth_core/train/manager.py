@@ -2,6 +2,7 @@
 so two browser tabs (or two users) cannot oversubscribe the cores."""
 from __future__ import annotations
 
+import atexit
 import threading
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,14 @@ class JobManager:
 
 _MANAGERS: dict[str, JobManager] = {}
 _LOCK = threading.Lock()
+
+
+@atexit.register
+def _stop_everything() -> None:
+    """On interpreter exit (server shutdown, end of tests) stop runs cleanly: each writes a final
+    checkpoint and status instead of dying mid-step inside a daemon thread."""
+    for m in list(_MANAGERS.values()):
+        m.stop_all(timeout=10.0)
 
 
 def get_manager(root: Path | str | None = None) -> JobManager:

@@ -1,0 +1,30 @@
+"""SynthLab entry point: a router over pages/ plus the shared sidebar. No logic lives here."""
+from __future__ import annotations
+
+import streamlit as st
+
+st.set_page_config(page_title="SynthLab", page_icon=":material/science:", layout="wide")
+
+from synth_core.data import dataset_info  # noqa: E402  (after set_page_config)
+from synth_core.device import describe_device, resolve_device  # noqa: E402
+from synth_core.ui import session  # noqa: E402
+
+pages = [
+    st.Page("pages/data.py", title="Data", icon=":material/dataset:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+]
+nav = st.navigation(pages)
+
+with st.sidebar:
+    st.markdown("### SynthLab")
+    st.caption("Train synthetic-data generators and see how good their data is.")
+    info = dataset_info(session.dataset_name())
+    st.markdown(f"**Dataset:** {info.label}")
+    run = session.current_run()
+    if run is not None:
+        snap = run.snapshot()
+        st.markdown(f"**Run:** `{snap.generator}` on `{snap.dataset}`  \n{snap.status}, step {snap.step:,}/{snap.total:,}")
+    st.caption(f"Device: {describe_device(resolve_device('auto'))}")
+
+nav.run()

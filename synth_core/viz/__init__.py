@@ -1,0 +1,1 @@
+"""Figures (plotly) and image grids. No Streamlit imports."""
