@@ -178,6 +178,10 @@ class Run:
         self._t_start: float | None = None
         self._t_active = 0.0          # seconds spent running (pauses excluded)
         self._rate = deque(maxlen=50)  # (time, step) pairs for a moving steps/s
+        self._last_preview_t = 0.0
+        self._saved_step = -1
+        #: seconds between live (in-memory) sample previews; disk snapshots stay every K steps
+        self.live_preview_s = 1.0
         if self.path.exists():
             raise ConfigError(f"Run folder {self.path} already exists; pick another run id.")
         self.path.mkdir(parents=True)
@@ -299,6 +303,8 @@ class Run:
                 self._emit(Event("step", self.step, {"losses": losses}))
                 if self.step % cfg.sample_every == 0 or self.step == 1:
                     self._snapshot_samples()
+                elif now - self._last_preview_t >= self.live_preview_s:
+                    self._snapshot_samples(save=False)  # live view only; the folder keeps every K steps
                 if self.step % cfg.checkpoint_every == 0:
                     self._checkpoint()
                     last_good_ckpt = self.step
@@ -307,8 +313,8 @@ class Run:
                     last_flush = now
         finally:
             metrics.close()
-        if self.preview_step != self.step:
-            self._snapshot_samples()
+        if self._saved_step != self.step:
+            self._snapshot_samples()  # the folder always ends with the final model's samples
         self._checkpoint()
         self._finish("stopped" if self.step < cfg.steps else "finished")
 
@@ -320,7 +326,7 @@ class Run:
                 self._set_status("running")
 
     # ---- outputs ---------------------------------------------------------------------------
-    def _snapshot_samples(self) -> None:
+    def _snapshot_samples(self, save: bool = True) -> None:
         gen, ds = self.generator, self._dataset
         if gen is None or ds is None or (gen.closed_form and self.step == 0):
             return
@@ -336,9 +342,13 @@ class Run:
         else:
             png = png_bytes(scatter_png(x, self._bounds, reference=ds.x[:2000]))
             points = x
-        store.atomic_write_bytes(self.path / "samples" / f"step_{self.step:06d}.png", png)
         with self._lock:
             self.preview_step, self.preview_png, self.preview_points = self.step, png, points
+            self._last_preview_t = time.time()
+        if not save:
+            return
+        store.atomic_write_bytes(self.path / "samples" / f"step_{self.step:06d}.png", png)
+        self._saved_step = self.step
         self._emit(Event("samples", self.step, {"path": str(self.path / "samples" / f"step_{self.step:06d}.png")}))
 
     def _checkpoint(self) -> None:
