@@ -13,6 +13,7 @@ pages = [
     st.Page("pages/data.py", title="Data", icon=":material/dataset:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
 ]
 nav = st.navigation(pages)
 

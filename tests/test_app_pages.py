@@ -135,3 +135,18 @@ def test_compare_page_real_vs_synthetic(app):
     at.switch_page("pages/compare.py").run()
     _no_errors(at)
     assert len(at.get("image")) == 2  # real grid | synthetic grid
+
+
+def test_runs_page_lists_runs_and_offers_downloads(app, tmp_path):
+    at = app.run()
+    at.switch_page("pages/runs.py").run()
+    _no_errors(at)
+    assert any("No runs yet" in i.value for i in at.info)
+    from synth_core.train import RunConfig
+    run = get_manager().submit(RunConfig("ring8", "gaussian"))
+    assert run.join(30)
+    at.run()
+    _no_errors(at)
+    assert at.get("dataframe")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert {"Run config (JSON)", "Model checkpoint", "Losses (CSV)"} <= set(labels)

@@ -164,3 +164,23 @@ def test_loss_history_is_bounded():
     d = h.copy()
     assert 50 <= len(d["step"]) <= 100
     assert d["step"] == sorted(d["step"]) and d["step"][-1] >= 9_900
+
+
+def test_exports(tmp_path):
+    import csv
+    import io
+
+    from synth_core.train.export import history_from_metrics, metrics_csv, samples_csv, samples_npz
+    from synth_core.train.store import read_metrics
+
+    run = Run(RunConfig("digits", "dcgan", {"batch_size": 16, "width": 8}, steps=5), tmp_path).run_sync()
+    rows = list(csv.DictReader(io.StringIO(metrics_csv(run.path).decode())))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4, 5] and "loss_g" in rows[0]
+    hist = history_from_metrics(read_metrics(run.path / "metrics.jsonl"))
+    assert hist["step"] == [1, 2, 3, 4, 5] and set(hist["losses"]) == {"loss_d", "loss_g", "D(x)", "D(G(z))"}
+    x = run.sample(7, seed=0)
+    arr = np.load(io.BytesIO(samples_npz(x, run._dataset)))["x"]
+    assert arr.shape == (7, 8, 8, 1) and arr.dtype == np.uint8
+    pts = Run(RunConfig("ring8", "gaussian"), tmp_path).run_sync()
+    text = samples_csv(pts.sample(3, seed=0), pts._dataset).decode().splitlines()
+    assert text[0] == "x,y" and len(text) == 4
