@@ -53,7 +53,9 @@ with right:
     st.subheader("Statistics")
     stats = {k: summary[k] for k in ("min", "max", "mean", "std")}
     if ds.kind == "image":
-        st.dataframe(pd.DataFrame([stats], index=["pixel values (model space, -1..1)"]).T, width="stretch")
+        # people read pixels as 0..255; the model sees (pixel / 127.5) - 1
+        pix = {k: round((v + 1) * 127.5, 1) if k != "std" else round(v * 127.5, 1) for k, v in stats.items()}
+        st.dataframe(pd.DataFrame([pix], index=["pixel value (0-255)"]).T, width="stretch")
         st.plotly_chart(value_histogram(ds.x[:500], title="Pixel value distribution"), key="data_pixels",
                         width="stretch")
     else:

@@ -41,6 +41,23 @@ def gan_params(*, lr_g: float = 2e-4, lr_d: float = 2e-4, beta1: float = 0.5, be
     return tuple(params) + tuple(extra)
 
 
+def condition_labels(n: int, condition: Any, n_classes: int, gen: torch.Generator) -> torch.Tensor:
+    """(n,) int64 class indices for conditional sampling: ``condition`` (an int or n ints) broadcast,
+    or uniform random classes drawn with ``gen`` when it is None. Shared by every conditional generator."""
+    if condition is None:
+        return torch.randint(n_classes, (n,), generator=gen)
+    y = torch.as_tensor(np.broadcast_to(np.asarray(condition, dtype=np.int64), (n,)).copy())
+    if (y < 0).any() or (y >= n_classes).any():
+        raise ConfigError(f"condition must be a class index in 0..{n_classes - 1}")
+    return y
+
+
+def arch_param(default: str = "auto") -> Param:
+    """The ``arch`` override shared by presets that work on several data kinds."""
+    return Param("arch", "choice", default, choices=("auto", "conv", "mlp"), advanced=True,
+                 help="Network type: auto = convolutional for images, MLP for points/tabular; mlp flattens images.")
+
+
 class GANBase(Generator):
     """A generator G(z[, y]) trained against a discriminator/critic D(x[, y]).
 
@@ -51,12 +68,26 @@ class GANBase(Generator):
     default_steps = 2000
     #: "ns": non-saturating BCE loss; "wgan-gp": Wasserstein loss with gradient penalty.
     loss_kind: ClassVar[str] = "ns"
-    #: "conv" for images, "mlp" for points/tabular (and flattened images).
+    #: "conv" for images, "mlp" for points/tabular (and flattened images), or "auto": conv for
+    #: square images whose side is divisible by 4, mlp otherwise. A preset may also declare an
+    #: ``arch`` Param (same choices) that overrides this per run; see :meth:`_resolve_arch`.
     arch: ClassVar[str] = "conv"
     conditional: ClassVar[bool] = False
 
     def hp(self, name: str, default: Any) -> Any:
         return self.hparams.get(name, default)
+
+    def _resolve_arch(self, dataset: Dataset) -> str:
+        """The run's architecture: the ``arch`` param if declared, else the class attribute; "auto" picks
+        conv for square images with a side divisible by 4 (what the conv nets need) and mlp for the rest."""
+        arch = str(self.hp("arch", self.arch))
+        if arch == "auto":
+            shape = dataset.sample_shape
+            conv_ok = dataset.kind == "image" and shape[1] == shape[2] and shape[1] % 4 == 0
+            arch = "conv" if conv_ok else "mlp"
+        if arch not in ("conv", "mlp"):
+            raise ConfigError(f"arch must be conv, mlp or auto; got {arch!r}")
+        return arch
 
     def _setup(self, dataset: Dataset) -> None:
         if self.conditional and (dataset.y is None or not dataset.classes):
@@ -66,9 +97,10 @@ class GANBase(Generator):
         sn = bool(self.hp("spectral_norm", False))
         d_norm = "layer" if self.loss_kind == "wgan-gp" else ("none" if sn else "batch")
         # Build the nets from the run's seed without touching the global RNG of the process.
+        self.arch_ = self._resolve_arch(dataset)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed_)
-            if self.arch == "conv":
+            if self.arch_ == "conv":
                 if dataset.kind != "image":
                     raise ConfigError(f"{self.label} uses convolutions and needs image data.")
                 c, h, w = dataset.sample_shape
@@ -93,8 +125,8 @@ class GANBase(Generator):
         x = self.data_tensor()
         idx = torch.randint(len(x), (min(self.hparams["batch_size"], len(x)),), generator=self.rng_).to(x.device)
         xb = x[idx]
-        if self.arch == "mlp":
-            xb = xb.flatten(1)
+        if self.arch_ == "mlp":
+            xb = xb.flatten(1)  # (B, C, H, W) images -> (B, C*H*W) for the MLP nets
         return xb, (self.y_all_[idx] if self.y_all_ is not None else None)
 
     def _noise(self, n: int, gen: torch.Generator) -> torch.Tensor:
@@ -160,14 +192,7 @@ class GANBase(Generator):
     def _labels(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor | None:
         if not self.conditional:
             return None
-        k = len(self.dataset_.classes)
-        if condition is None:
-            y = torch.randint(k, (n,), generator=gen)
-        else:
-            y = torch.as_tensor(np.broadcast_to(np.asarray(condition, dtype=np.int64), (n,)).copy())
-            if (y < 0).any() or (y >= k).any():
-                raise ConfigError(f"condition must be a class index in 0..{k - 1}")
-        return y.to(self.device_)
+        return condition_labels(n, condition, len(self.dataset_.classes), gen).to(self.device_)
 
     def _sample(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor:
         y = self._labels(n, condition, gen)

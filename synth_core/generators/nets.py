@@ -129,3 +129,89 @@ class MLPDiscriminator(nn.Module):
         if self.embed is not None:
             logit = logit + (self.embed(y) * h).sum(1)
         return logit
+
+
+# ---- VAE encoders/decoders (Kingma & Welling 2014; conditional: Sohn et al. 2015) ----------------
+# Conditioning is by concatenating a learned label embedding to the input of both nets.
+
+
+class MLPEncoder(nn.Module):
+    """Flat x (+ label embedding) -> MLP -> (mu, logvar), each (B, z_dim)."""
+
+    def __init__(self, in_dim: int, z_dim: int, width: int, depth: int, n_classes: int = 0, emb_dim: int = 16) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(n_classes, emb_dim) if n_classes else None
+        self.net = mlp(in_dim + (emb_dim if n_classes else 0), 2 * z_dim, width, depth)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        h = x.flatten(1)
+        if self.embed is not None:
+            h = torch.cat([h, self.embed(y)], dim=1)
+        mu, logvar = self.net(h).chunk(2, dim=1)
+        return mu, logvar
+
+
+class MLPDecoder(nn.Module):
+    """z (+ label embedding) -> MLP -> flat (B, out_dim) likelihood parameters (means or logits)."""
+
+    def __init__(self, z_dim: int, out_dim: int, width: int, depth: int, n_classes: int = 0, emb_dim: int = 16) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(n_classes, emb_dim) if n_classes else None
+        self.net = mlp(z_dim + (emb_dim if n_classes else 0), out_dim, width, depth)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(y)], dim=1)
+        return self.net(z)
+
+
+class ConvEncoder(nn.Module):
+    """(c, s, s) -> Conv -> (w, s/2, s/2) -> Conv -> (2w, s/4, s/4) -> flatten (+ label emb) -> (mu, logvar)."""
+
+    def __init__(self, channels: int, side: int, z_dim: int, width: int = 32, n_classes: int = 0,
+                 emb_dim: int = 16) -> None:
+        super().__init__()
+        if side % 4:
+            raise ValueError(f"conv encoders need an image side divisible by 4; got {side}")
+        self.features = nn.Sequential(
+            nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True),
+            nn.Flatten(),
+        )
+        self.embed = nn.Embedding(n_classes, emb_dim) if n_classes else None
+        feat = 2 * width * (side // 4) ** 2 + (emb_dim if n_classes else 0)
+        self.out = nn.Linear(feat, 2 * z_dim)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.features(x)
+        if self.embed is not None:
+            h = torch.cat([h, self.embed(y)], dim=1)
+        mu, logvar = self.out(h).chunk(2, dim=1)
+        return mu, logvar
+
+
+class ConvDecoder(nn.Module):
+    """z (+ label emb) -> Linear -> (2w, s/4, s/4) -> ConvT -> (w, s/2, s/2) -> ConvT -> (c, s, s) raw outputs.
+
+    No batch norm (a VAE decoder's output should not depend on its batch) and no output
+    activation: the likelihood decides (logits for Bernoulli, means for Gaussian).
+    """
+
+    def __init__(self, z_dim: int, channels: int, side: int, width: int = 32, n_classes: int = 0,
+                 emb_dim: int = 16) -> None:
+        super().__init__()
+        if side % 4:
+            raise ValueError(f"conv decoders need an image side divisible by 4; got {side}")
+        self.base, self.width = side // 4, width
+        self.embed = nn.Embedding(n_classes, emb_dim) if n_classes else None
+        self.fc = nn.Sequential(nn.Linear(z_dim + (emb_dim if n_classes else 0), 2 * width * self.base ** 2),
+                                nn.ReLU(inplace=True))
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.ReLU(inplace=True),  # s/4 -> s/2
+            nn.ConvTranspose2d(width, channels, 4, 2, 1),  # s/2 -> s
+        )
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(y)], dim=1)
+        return self.net(self.fc(z).view(-1, 2 * self.width, self.base, self.base))
