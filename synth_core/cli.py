@@ -170,6 +170,33 @@ def cmd_sample(argv: Sequence[str]) -> int:
     return 0
 
 
+def cmd_evaluate(argv: Sequence[str]) -> int:
+    from .metrics.report import evaluate_run
+
+    parser = argparse.ArgumentParser(prog="synthlab evaluate",
+                                     description="Quality report: a trained run's samples vs the real data.")
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("-n", type=int, default=None, help="synthetic samples (default: dataset size, max 5,000)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
+    parser.add_argument("--html", type=Path, default=None, help="also write the report as self-contained HTML")
+    args = parser.parse_args(argv)
+    last = {"stage": None}
+
+    def progress(stage: str, frac: float) -> None:
+        if stage != last["stage"]:
+            print(f"  {stage}...", file=sys.stderr, flush=True)
+            last["stage"] = stage
+
+    rep = evaluate_run(args.run_dir, args.n, seed=args.seed, progress=progress)
+    print(rep.to_text())
+    if args.json:
+        args.json.write_text(json.dumps(rep.to_dict(), indent=2))
+    if args.html:
+        args.html.write_text(rep.to_html())
+    return 0
+
+
 def cmd_runs(argv: Sequence[str]) -> int:
     from .train import iter_runs, runs_root
 
@@ -225,7 +252,7 @@ def cmd_generators(argv: Sequence[str]) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "sample": cmd_sample, "runs": cmd_runs, "datasets": cmd_datasets,
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate, "runs": cmd_runs, "datasets": cmd_datasets,
             "generators": cmd_generators}
 
 
@@ -235,6 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("usage: synthlab {" + ",".join(COMMANDS) + "} [options]\n\n"
               "  train       train a generator, writing runs/<id>/ (config, metrics, samples, checkpoint)\n"
               "  sample      draw samples from a trained run into an .npz\n"
+              "  evaluate    quality report: real vs synthetic (--json / --html to save it)\n"
               "  runs        list run folders\n"
               "  datasets    list built-in datasets\n"
               "  generators  list generators (--params for their hyperparameters)", file=sys.stderr)
