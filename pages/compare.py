@@ -1,19 +1,25 @@
-"""Compare page: real vs synthetic side by side for any run (live or on disk)."""
+"""Compare page: real vs synthetic side by side, and an honest quality report, for any run."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from synth_core.data import load_dataset
 from synth_core.errors import SynthLabError
 from synth_core.generators import get_generator
+from synth_core.metrics import GROUPS, draw_for_report, report
 from synth_core.train import load_generator
 from synth_core.ui import session
 from synth_core.viz.figures import scatter_figure, value_histogram
-from synth_core.viz.grid import data_bounds, image_grid
+from synth_core.viz.grid import data_bounds, image_grid, png_bytes
+from synth_core.viz.report_figures import (class_histogram_figure, correlation_heatmaps, dcr_histogram,
+                                           embedding_scatter, feature_histogram, traffic_light)
 
 st.title("Compare")
-st.caption("Real data next to samples from a trained generator.")
+st.caption("Real data next to samples from a trained generator, and a quality report with honest metrics.")
 
 mgr = session.manager()
 records = [r for r in mgr.records() if r.checkpoint.is_file() or mgr.get(r.run_id) is not None]
@@ -22,15 +28,15 @@ if not records:
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
-ids = [r.run_id for r in records]
-current = st.session_state.get("run_id")
 by_id = {r.run_id: r for r in records}
+ids = list(by_id)
+current = st.session_state.get("run_id")
 
 
 def _label(rid: str) -> str:
     r = by_id[rid]
-    st_ = r.status
-    return f"{r.config.get('generator')} on {r.config.get('dataset')} · {st_.get('status')} at step {st_.get('step', 0):,} · {rid}"
+    return (f"{r.config.get('generator')} on {r.config.get('dataset')} · {r.status.get('status')} "
+            f"at step {r.status.get('step', 0):,} · {rid}")
 
 
 rid = st.selectbox("Run", ids, index=ids.index(current) if current in ids else 0, format_func=_label,
@@ -38,7 +44,7 @@ rid = st.selectbox("Run", ids, index=ids.index(current) if current in ids else 0
 rec = by_id[rid]
 c1, c2 = st.columns(2)
 n = c1.select_slider("Synthetic samples", options=[64, 256, 1000, 2000, 5000], value=1000, key="compare_n")
-seed = c2.number_input("Sampling seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="compare_seed")
+seed = int(c2.number_input("Sampling seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="compare_seed"))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the checkpoint...")
@@ -50,12 +56,15 @@ try:
     live = mgr.get(rid)
     if live is not None and live.generator is not None:
         ds = load_dataset(live.config.dataset)
-        synth = live.sample(int(n), seed=int(seed))
-        source = f"live model at step {live.step:,}"
+        sample_fn, step = live.sample, live.step
+        conditional = bool(getattr(live.generator, "conditional", False))
+        source = f"live model at step {step:,}"
     else:
         gen, config, ds = _disk_generator(str(rec.path), rec.checkpoint.stat().st_mtime)
-        synth = gen.sample(int(n), seed=int(seed))
-        source = f"checkpoint at step {gen.step_:,}"
+        sample_fn, step = gen.sample, gen.step_
+        conditional = bool(getattr(gen, "conditional", False))
+        source = f"checkpoint at step {step:,}"
+    synth = sample_fn(int(n), seed=seed)
 except SynthLabError as exc:
     st.error(str(exc))
     st.stop()
@@ -65,8 +74,8 @@ finite = np.isfinite(synth.reshape(len(synth), -1)).all(1)
 if not finite.all():
     st.warning(f"{(~finite).sum()} of {len(synth)} synthetic samples contain NaN/inf and are left out of the plots.")
     synth = synth[finite]
-rng = np.random.default_rng(int(seed))
-real = ds.x[rng.choice(len(ds), size=min(len(ds), len(synth)), replace=False)]
+rng = np.random.default_rng(seed)
+real = ds.x[rng.choice(len(ds), size=min(len(ds), max(len(synth), 1)), replace=False)]
 
 if ds.kind == "image":
     left, right = st.columns(2)
@@ -74,14 +83,114 @@ if ds.kind == "image":
     left.image(image_grid(ds.decode(real[:64]), nrow=8), width="stretch")
     right.markdown("**Synthetic**")
     right.image(image_grid(ds.decode(synth[:64]), nrow=8), width="stretch")
-    st.plotly_chart(value_histogram(real, synth, title="Pixel value distribution"), key="cmp_pixels",
-                    width="stretch")
 else:
     left, right = st.columns([3, 2])
     with left:
         st.plotly_chart(scatter_figure(real, synth, height=520, bounds=data_bounds(ds.x),
                                        title="Real (grey) and synthetic (colour)"), key="cmp_scatter", width="stretch")
     with right:
-        for j, name in enumerate(ds.feature_names or []):
+        for j, name in enumerate((ds.feature_names or [])[:6]):
             st.plotly_chart(value_histogram(real[:, j], synth[:, j], title=f"Feature {name}", height=240),
                             key=f"cmp_hist_{j}", width="stretch")
+
+# ---- quality report ----------------------------------------------------------------------------
+st.divider()
+st.subheader("Quality report")
+reports: dict[str, dict] = st.session_state.setdefault("reports", {})
+report_key = f"{rid}@{step}/n={n}/seed={seed}"
+if st.button("Compute quality report", type="primary", key="compute_report",
+             help="Fidelity, diversity, distribution distance, detection, utility and privacy vs the real data."):
+    bar = st.progress(0.0, text="Starting...")
+
+    def _progress(stage: str, frac: float) -> None:
+        bar.progress(min(max(frac, 0.0), 1.0), text=f"{stage}...")
+
+    try:
+        x, labels = draw_for_report(sample_fn, ds, max(int(n), 500), seed=seed, conditional=conditional)
+        rep = report(ds, x, synth_labels=labels, seed=seed, progress=_progress)
+    except SynthLabError as exc:
+        bar.empty()
+        st.error(str(exc))
+    else:
+        bar.empty()
+        rep.meta.update({"run_id": rid, "generator": rec.config["generator"], "step": int(step)})
+        entry = {"dict": rep.to_dict(), "html": rep.to_html(), "run": rid, "neighbours_png": None}
+        nb = rep.figures.get("neighbours", {}).get("closest", [])
+        if nb and ds.kind == "image":  # synthetic samples (top) over their nearest real record (bottom)
+            pair = np.concatenate([ds.decode(x[[r["synth_index"] for r in nb]]),
+                                   ds.decode(ds.x[[r["real_index"] for r in nb]])])
+            entry["neighbours_png"] = png_bytes(image_grid(pair, nrow=len(nb), target_px=720))
+        reports[report_key] = entry
+
+entry = reports.get(report_key)
+if entry is None:
+    st.caption("Press the button to score these samples against the real data. For images the first report "
+               "trains a small judge classifier on the real data (cached afterwards).")
+else:
+    d = entry["dict"]
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Overall quality", f"{d['overall']:.0f} / 100",
+              help="Weighted geometric mean of the group scores (weights below).")
+    m2.metric("Privacy", "n/a" if d["privacy"] is None else f"{d['privacy']:.0f} / 100",
+              help="Not part of the overall score: copying the training set is perfect quality and zero privacy.")
+    m3.metric("Samples scored", f"{d['n_synth']:,} vs {d['n_real']:,} real")
+    st.caption(f"Feature space: {d['feature_space']}")
+    rows = [{"metric": s["name"], "group": GROUPS.get(s["group"], (s["group"],))[0],
+             "value": s["value"], "score": s["score"], "definition": s["definition"]} for s in d["scores"]]
+    table = pd.DataFrame(rows)
+    st.dataframe(table.style.map(traffic_light, subset=["score"]).format({"value": "{:.4g}", "score": "{:.2f}"},
+                                                                         na_rep="–"),
+                 hide_index=True, width="stretch",
+                 column_config={"definition": st.column_config.TextColumn(width="large")})
+    groups = {GROUPS[g][0]: v for g, v in d["groups"].items() if v is not None and g in GROUPS}
+    st.caption("Group scores (0-100): " + " · ".join(f"{k} {v:.0f}" for k, v in groups.items())
+               + "  ·  weights: " + ", ".join(f"{GROUPS[g][0]} {w:.2f}" for g, w in d["weights"].items()))
+    for note in d["notes"]:
+        st.caption(f"• {note}")
+
+    fig = d["figures"]
+    tabs = st.tabs(["Distributions", "Correlations", "Embedding", "Privacy"])
+    with tabs[0]:
+        if "class_histogram" in fig:
+            st.plotly_chart(class_histogram_figure(fig["class_histogram"]), key="rep_classes", width="stretch")
+        if "histograms" in fig:
+            cols = st.columns(2)
+            for i, (name, h) in enumerate(list(fig["histograms"].items())[:8]):
+                with cols[i % 2]:
+                    st.plotly_chart(feature_histogram(name, h), key=f"rep_hist_{i}", width="stretch")
+        if "pixel_histogram" in fig:
+            ph = fig["pixel_histogram"]
+            st.plotly_chart(feature_histogram("Pixel intensities", ph), key="rep_pixels", width="stretch")
+    with tabs[1]:
+        if "correlation" in fig and len(fig["correlation"]["features"]) >= 2:
+            st.plotly_chart(correlation_heatmaps(fig["correlation"]), key="rep_corr", width="stretch")
+        else:
+            st.caption("Fewer than two numeric features: no correlation matrix.")
+    with tabs[2]:
+        if "pca" in fig:
+            st.plotly_chart(embedding_scatter(fig["pca"]), key="rep_pca", width="stretch")
+    with tabs[3]:
+        if "dcr" in fig:
+            st.plotly_chart(dcr_histogram(fig["dcr"]), key="rep_dcr", width="stretch")
+        nb = fig.get("neighbours", {}).get("closest", [])
+        if nb and entry.get("neighbours_png"):
+            st.markdown("**Closest synthetic samples (top) and their nearest real training image (bottom)**")
+            st.image(entry["neighbours_png"], width="stretch")
+            st.caption("Distances: " + ", ".join(f"{r['distance']:.2f}{' (near copy)' if r['near_copy'] else ''}"
+                                                 for r in nb))
+        elif nb:
+            st.dataframe(pd.DataFrame(nb), hide_index=True)
+    b1, b2 = st.columns(2)
+    b1.download_button("Report (JSON)", json.dumps(d, indent=2), file_name=f"{rid}-report.json",
+                       mime="application/json", key="dl_report_json", width="stretch")
+    b2.download_button("Report (HTML)", entry["html"], file_name=f"{rid}-report.html", mime="text/html",
+                       key="dl_report_html", width="stretch")
+
+if len(reports) > 1:
+    st.subheader("All reports this session")
+    summary = [{"run": v["run"], "generator": v["dict"]["meta"].get("generator"),
+                "step": v["dict"]["meta"].get("step"), "samples": v["dict"]["n_synth"],
+                "overall": v["dict"]["overall"], "privacy": v["dict"]["privacy"],
+                **{GROUPS[g][0]: s for g, s in v["dict"]["groups"].items() if g in GROUPS and g != "privacy"}}
+               for v in reports.values()]
+    st.dataframe(pd.DataFrame(summary), hide_index=True, width="stretch")

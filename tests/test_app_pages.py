@@ -150,3 +150,19 @@ def test_runs_page_lists_runs_and_offers_downloads(app, tmp_path):
     assert at.get("dataframe")
     labels = [b.proto.label for b in at.get("download_button")]
     assert {"Run config (JSON)", "Model checkpoint", "Losses (CSV)"} <= set(labels)
+
+
+def test_compare_page_quality_report_points(app):
+    from synth_core.train import RunConfig
+    run = get_manager().submit(RunConfig("ring8", "gmm", steps=20))
+    assert run.join(60) and run.status == "finished"
+    at = app.run()
+    at.switch_page("pages/compare.py").run()
+    _no_errors(at)
+    at.button(key="compute_report").click().run()
+    _no_errors(at)
+    overall = [m for m in at.metric if m.label == "Overall quality"]
+    assert overall and float(overall[0].value.split("/")[0]) > 60  # a GMM on the ring is good
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Report (JSON)" in labels and "Report (HTML)" in labels
+    assert len(at.tabs) == 4

@@ -6,6 +6,6 @@ trained run. ``mode_coverage`` is the toy-set mode metric used during training.
 """
 from ._common import Score
 from .modes import ModeCoverage, mode_coverage
-from .report import GROUPS, INFO, Report, evaluate_run, report
+from .report import GROUPS, INFO, Report, draw_for_report, evaluate_run, report
 
-__all__ = ["GROUPS", "INFO", "ModeCoverage", "Report", "Score", "evaluate_run", "mode_coverage", "report"]
+__all__ = ["GROUPS", "INFO", "ModeCoverage", "Report", "Score", "draw_for_report", "evaluate_run", "mode_coverage", "report"]

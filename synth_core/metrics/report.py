@@ -34,7 +34,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -534,6 +534,23 @@ def _aggregate(scores: list[Score]) -> tuple[dict[str, float | None], float, flo
     return groups, overall, groups.get("privacy"), weights
 
 
+def draw_for_report(sample: Callable[..., np.ndarray], ds: Dataset, n: int | None = None, *, seed: int = 0,
+                    conditional: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Draw ``n`` samples (default: dataset size, at most 5,000) for a report.
+
+    ``sample(n, condition=..., seed=...)`` is a generator's (or a live Run's) sample method. A
+    conditional generator is asked for labels drawn from the real label frequencies, and those
+    labels are returned for TSTR.
+    """
+    n = int(n or min(len(ds), 5000))
+    if n < 10:
+        raise ConfigError("evaluate at least 10 samples")
+    if conditional and ds.y is not None:
+        labels = ds.y[np.random.default_rng(seed).choice(len(ds.y), n)]
+        return sample(n, condition=labels, seed=seed + 1), labels
+    return sample(n, seed=seed + 1), None
+
+
 def evaluate_run(run_dir: str | Path, n: int | None = None, *, seed: int = 0, device: str = "cpu",
                  progress: Progress | None = None, **kwargs: Any) -> Report:
     """Load a trained run, draw ``n`` samples (default: as many as the dataset, at most 5,000) and report.
@@ -546,15 +563,8 @@ def evaluate_run(run_dir: str | Path, n: int | None = None, *, seed: int = 0, de
 
     run_dir = Path(run_dir)
     gen, config, ds = load_generator(run_dir, device=device)
-    n = int(n or min(len(ds), 5000))
-    if n < 10:
-        raise ConfigError("evaluate at least 10 samples")
-    synth_labels = None
-    if getattr(gen, "conditional", False) and ds.y is not None:
-        synth_labels = ds.y[np.random.default_rng(seed).choice(len(ds.y), n)]
-        synth = gen.sample(n, condition=synth_labels, seed=seed + 1)
-    else:
-        synth = gen.sample(n, seed=seed + 1)
+    synth, synth_labels = draw_for_report(gen.sample, ds, n, seed=seed, conditional=getattr(gen, "conditional", False))
+    n = len(synth)
     rep = report(ds, synth, synth_labels=synth_labels, seed=seed, progress=progress, **kwargs)
     rep.meta.update({"run_id": run_dir.name, "generator": config.generator, "step": int(getattr(gen, "step_", 0)),
                      "n_sampled": n})
