@@ -55,3 +55,19 @@ def test_console_script_entry_point(tmp_path):
     exe = [sys.executable, "-m", "synth_core.cli"]
     res = subprocess.run(exe + ["datasets"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0 and "mnist" in res.stdout and "ring8" in res.stdout
+
+
+def test_evaluate_prints_the_report(tmp_path, capsys):
+    assert main(["train", "-d", "ring8", "-g", "gaussian", "--out", str(tmp_path)]) == 0
+    rid = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["run_id"]
+    out_json = tmp_path / "rep.json"
+    assert main(["evaluate", str(tmp_path / rid), "-n", "800", "--json", str(out_json),
+                 "--html", str(tmp_path / "rep.html")]) == 0
+    text = capsys.readouterr().out
+    assert "Overall" in text or "overall" in text
+    rep = json.loads(out_json.read_text())
+    # a single Gaussian on the 8-Gaussian ring covers few modes: the report must say so
+    modes = [s for s in rep["scores"] if s["key"] == "modes_covered"]
+    assert modes and modes[0]["score"] < 1.0
+    assert rep["overall"] < 80
+    assert (tmp_path / "rep.html").read_text().lstrip().lower().startswith("<!doctype html")
