@@ -36,7 +36,8 @@ run = session.current_run()
 
 gens = list_generators(ds.kind)
 gen_names = [g.name for g in gens]
-preferred = "dcgan" if ds.kind == "image" else gen_names[0]
+# the classic demos: a DCGAN on images, a WGAN-GP on 2-D points, a Gaussian copula on tables
+preferred = {"image": "dcgan", "points": "wgan_gp", "tabular": "copula"}.get(ds.kind, gen_names[0])
 gen_name = st.session_state.get("train_gen", preferred)
 if gen_name not in gen_names:
     gen_name = preferred if preferred in gen_names else gen_names[0]

@@ -163,5 +163,14 @@ def get_generator(name: str) -> type[Generator]:
         raise ConfigError(f"Unknown generator {name!r}; choose one of: {', '.join(_REGISTRY)}") from None
 
 
+#: the order families are taught in (and listed in the UI): simplest first
+FAMILY_ORDER = ("rule-based", "probabilistic", "mcmc", "gan", "vae", "diffusion", "flow")
+
+
 def list_generators(kind: str | None = None) -> list[type[Generator]]:
-    return [g for g in _REGISTRY.values() if kind is None or kind in g.supports]
+    """Registered generators (optionally only those supporting ``kind``), simplest family first."""
+    def rank(g: type[Generator]) -> tuple[int, str]:
+        fam = FAMILY_ORDER.index(g.family) if g.family in FAMILY_ORDER else len(FAMILY_ORDER)
+        return fam, g.name
+
+    return sorted((g for g in _REGISTRY.values() if kind is None or kind in g.supports), key=rank)
