@@ -12,6 +12,7 @@ from synth_core.errors import SynthLabError
 from synth_core.generators import get_generator
 from synth_core.metrics import GROUPS, draw_for_report, report
 from synth_core.train import load_generator
+from synth_core.train.export import samples_frame
 from synth_core.ui import session
 from synth_core.viz.figures import scatter_figure, value_histogram
 from synth_core.viz.grid import data_bounds, image_grid, png_bytes
@@ -83,6 +84,27 @@ if ds.kind == "image":
     left.image(image_grid(ds.decode(real[:64]), nrow=8), width="stretch")
     right.markdown("**Synthetic**")
     right.image(image_grid(ds.decode(synth[:64]), nrow=8), width="stretch")
+elif ds.kind == "tabular":
+    real_df, synth_df = samples_frame(real, ds), samples_frame(synth, ds)
+    t1, t2 = st.columns(2)
+    t1.markdown("**Real rows**")
+    t1.dataframe(real_df.head(100), width="stretch", height=260)
+    t2.markdown("**Synthetic rows**")
+    t2.dataframe(synth_df.head(100), width="stretch", height=260)
+    cols = st.columns(3)
+    for i, name in enumerate(list(real_df.columns)[:9]):
+        r, s_ = real_df[name], synth_df[name]
+        with cols[i % 3]:
+            if pd.api.types.is_numeric_dtype(r) and not pd.api.types.is_bool_dtype(r):
+                st.plotly_chart(value_histogram(r.dropna().to_numpy(float), s_.dropna().to_numpy(float), title=name,
+                                                height=240), key=f"cmp_col_{i}", width="stretch")
+            else:
+                levels = r.astype("string").fillna("(missing)").value_counts(normalize=True)
+                syn = s_.astype("string").fillna("(missing)").value_counts(normalize=True)
+                st.plotly_chart(feature_histogram(name, {"categorical": True, "levels": list(levels.index[:20]),
+                                                         "real": levels.values[:20].tolist(),
+                                                         "synth": [float(syn.get(k, 0.0)) for k in levels.index[:20]]},
+                                                  height=240), key=f"cmp_col_{i}", width="stretch")
 else:
     left, right = st.columns([3, 2])
     with left:

@@ -40,6 +40,36 @@ c2.metric("Shape", summary["shape"])
 c3.metric("Classes", summary.get("classes", "none"))
 c4.metric("Kind", kinds[ds.kind])
 
+if ds.kind == "tabular":
+    frame = ds.frame()
+    st.subheader("Table")
+    st.dataframe(frame.head(200), width="stretch", height=300)
+    st.subheader("Schema")
+    st.caption("Inferred column types and how each column is encoded for the generators.")
+    schema_tbl = ds.schema.table()
+    # mixed-type cells (levels of a boolean and of a text column) must be text for Arrow
+    schema_tbl = schema_tbl.astype({c: "string" for c in schema_tbl.columns if schema_tbl[c].dtype == object})
+    st.dataframe(schema_tbl, hide_index=True, width="stretch")
+    for w in ds.meta.get("warnings", []):
+        st.warning(w)
+    cols = st.columns(3)
+    included = {c.name for c in ds.schema.included}
+    shown = [c for c in frame.columns if c in included][:6]
+    for i, name in enumerate(shown):
+        col = frame[name]
+        with cols[i % 3]:
+            if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+                st.plotly_chart(value_histogram(col.dropna().to_numpy(dtype=float), title=name, height=240),
+                                key=f"data_col_{i}", width="stretch")
+            else:
+                counts = col.astype("string").fillna("(missing)").value_counts().head(20)
+                st.plotly_chart(class_histogram(counts.to_dict(), height=240), key=f"data_col_{i}",
+                                width="stretch")
+    if "per_class" in summary and len(summary["per_class"]) <= 30:
+        st.plotly_chart(class_histogram(summary["per_class"]), key="data_classes", width="stretch")
+    st.page_link("pages/train.py", label="Train a generator on this data", icon=":material/arrow_forward:")
+    st.stop()
+
 left, right = st.columns([3, 2])
 with left:
     if ds.kind == "image":

@@ -156,16 +156,22 @@ def cmd_sample(argv: Sequence[str]) -> int:
     parser.add_argument("-n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--condition", type=int, default=None, help="class index (conditional generators)")
-    parser.add_argument("--out", "-o", type=Path, required=True, help="output .npz (x in the user's space, and y)")
+    parser.add_argument("--out", "-o", type=Path, required=True,
+                        help="output .npz (x in the user's space, and y) or .csv (points and tables)")
     args = parser.parse_args(argv)
     if not 1 <= args.n <= 1_000_000:
         raise SynthLabError("-n must be between 1 and 1,000,000")
+    from .train.export import samples_csv, samples_npz
+
     gen, config, ds = load_generator(args.run_dir)
     x = gen.sample(args.n, condition=args.condition, seed=args.seed)
-    arrays = {"x": ds.decode(x)}
-    if args.condition is not None:
-        arrays["y"] = np.full(args.n, args.condition, dtype=np.int64)
-    np.savez_compressed(args.out, **arrays)
+    y = np.full(args.n, args.condition, dtype=np.int64) if args.condition is not None else None
+    if args.out.suffix.lower() == ".csv":
+        if ds.kind == "image":
+            raise SynthLabError("images are written as .npz (uint8 pixels); use -o samples.npz")
+        args.out.write_bytes(samples_csv(x, ds, y))
+    else:
+        args.out.write_bytes(samples_npz(x, ds, y))
     print(f"wrote {args.n} samples from {config.generator} on {config.dataset} to {args.out}")
     return 0
 

@@ -166,3 +166,21 @@ def test_compare_page_quality_report_points(app):
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Report (JSON)" in labels and "Report (HTML)" in labels
     assert len(at.tabs) == 4
+
+
+def test_tabular_dataset_through_every_page(app):
+    at = app.run()
+    at.selectbox(key="data_select").set_value("patients").run()
+    _no_errors(at)
+    assert len(at.dataframe) >= 2  # the table and its schema
+    at.switch_page("pages/train.py").run()
+    _no_errors(at)
+    assert at.selectbox(key="train_gen_select").value == "copula"
+    at.button(key="start").click().run()
+    run = get_manager().require(at.session_state["run_id"])
+    assert run.join(60) and run.status == "finished", run.error
+    at.switch_page("pages/compare.py").run()
+    _no_errors(at)
+    at.button(key="compute_report").click().run()
+    _no_errors(at)
+    assert [m for m in at.metric if m.label == "Overall quality"]

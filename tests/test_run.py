@@ -184,3 +184,20 @@ def test_exports(tmp_path):
     pts = Run(RunConfig("ring8", "gaussian"), tmp_path).run_sync()
     text = samples_csv(pts.sample(3, seed=0), pts._dataset).decode().splitlines()
     assert text[0] == "x,y" and len(text) == 4
+
+
+def test_tabular_exports_keep_original_columns(tmp_path):
+    import io
+
+    import pandas as pd
+
+    from synth_core.train.export import samples_csv, samples_npz
+
+    run = Run(RunConfig("patients", "copula"), tmp_path).run_sync()
+    assert run.status == "finished", run.error
+    x = run.sample(50, seed=0)
+    df = pd.read_csv(io.StringIO(samples_csv(x, run._dataset).decode()))
+    real = run._dataset.frame()
+    assert list(df.columns) == [c for c in real.columns if c in df.columns] and len(df) == 50
+    arrays = np.load(io.BytesIO(samples_npz(x, run._dataset)), allow_pickle=False)
+    assert set(arrays.files) == set(df.columns)

@@ -225,7 +225,8 @@ def report(real: np.ndarray | Dataset, synth: np.ndarray, kind: str | None = Non
         feature_names = feature_names or ds.feature_names
         class_names = class_names or ds.classes
         dataset_name = dataset_name or ds.name
-        meta.update(ds.meta)
+        # dataset facts, minus bulky encoder state (a 500-column upload would bloat every report)
+        meta.update({k: v for k, v in ds.meta.items() if k not in ('encoder', 'schema', 'spans')})
         real = ds.x
     if kind not in KINDS:
         raise ConfigError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..data.base import Dataset
 from . import store
@@ -38,9 +39,36 @@ def metrics_csv(run_path: Path) -> bytes:
     return buf.getvalue().encode()
 
 
+def _plain_arrays(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """DataFrame columns as NPZ-safe arrays: no object dtype (np.load refuses pickles)."""
+    out = {}
+    for c in df.columns:
+        col = df[c]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            out[str(c)] = col.to_numpy(dtype="datetime64[ns]")
+        elif pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            out[str(c)] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            out[str(c)] = col.astype("string").fillna("").to_numpy(dtype=str)
+    return out
+
+
+def samples_frame(x: np.ndarray, dataset: Dataset, y: np.ndarray | None = None) -> pd.DataFrame:
+    """Synthetic rows in the user's space: original columns for tables, named features for points."""
+    decoded = dataset.decode(x, y) if dataset.kind == "tabular" else dataset.decode(x)  # type: ignore[call-arg]
+    if isinstance(decoded, pd.DataFrame):
+        return decoded
+    names = dataset.feature_names or [f"x{i}" for i in range(decoded.shape[1])]
+    return pd.DataFrame(np.asarray(decoded, dtype=np.float64).round(6), columns=names)
+
+
 def samples_npz(x: np.ndarray, dataset: Dataset, y: np.ndarray | None = None) -> bytes:
-    """Synthetic samples in the user's space (pixels 0-255 for images), plus labels if any."""
-    arrays = {"x": dataset.decode(x)}
+    """Synthetic samples in the user's space (pixels 0-255 for images, one array per column for
+    tables), plus labels if any."""
+    if dataset.kind == "tabular":
+        arrays = _plain_arrays(samples_frame(x, dataset, y))
+    else:
+        arrays = {"x": dataset.decode(x)}
     if y is not None:
         arrays["y"] = np.asarray(y)
     buf = io.BytesIO()
@@ -48,11 +76,6 @@ def samples_npz(x: np.ndarray, dataset: Dataset, y: np.ndarray | None = None) ->
     return buf.getvalue()
 
 
-def samples_csv(x: np.ndarray, dataset: Dataset) -> bytes:
-    """Points / tabular samples as CSV with the dataset's feature names."""
-    names = dataset.feature_names or [f"x{i}" for i in range(x.shape[1])]
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(names)
-    w.writerows(np.asarray(x, dtype=np.float64).round(6).tolist())
-    return buf.getvalue().encode()
+def samples_csv(x: np.ndarray, dataset: Dataset, y: np.ndarray | None = None) -> bytes:
+    """Points / tabular samples as CSV: the original columns and types for tables."""
+    return samples_frame(x, dataset, y).to_csv(index=False).encode()
