@@ -122,13 +122,75 @@ def test_ring8_likelihood_beats_a_gaussian_quickly():
     assert -g.log_prob(held.x).mean() < 1.0
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="not met: RealNVP reaches 17-54% high-quality samples and 7-8/8 modes on "
-                   "ring8 (std 0.02) within 1500-4000 CPU steps; affine couplings leave mass on bridges between modes")
-def test_ring8_covers_all_modes():
-    """RealNVP covers all 8 ring modes with >= 70% high-quality samples (the brief's target)."""
+def test_cosine_lr_schedule():
+    g = RealNVP(lr=1e-3, lr_schedule="cosine", lr_decay_steps=100, lr_min_ratio=0.01).setup(tiny_points(), seed=0)
+    assert g._lr_at(0) == pytest.approx(1e-3)
+    assert g._lr_at(50) == pytest.approx(1e-3 * (0.01 + 0.99 * 0.5))
+    assert g._lr_at(100) == pytest.approx(1e-5) and g._lr_at(10_000) == pytest.approx(1e-5)
+    g.train_step()
+    assert g.opt_.param_groups[0]["lr"] == pytest.approx(1e-3)
+    assert RealNVP(lr=1e-3).setup(tiny_points(), seed=0)._lr_at(10_000) == 1e-3  # default: constant
+
+
+def test_resume_with_schedule_and_gmm_base_matches():
+    """The LR is a function of the restored step count and the mixture base is in the state: a
+    restored copy continues with exactly the original's losses."""
+    import io
+
+    ds = tiny_points()
+    kw = dict(hidden=16, batch_size=64, lr_schedule="cosine", lr_decay_steps=10, base="gmm", base_components=3)
+    a = RealNVP(**kw).setup(ds, seed=0)
+    for _ in range(4):
+        a.train_step()
+    buf = io.BytesIO()
+    torch.save(a.state_dict(), buf)
+    buf.seek(0)
+    b = RealNVP(**kw).setup(ds, seed=5)
+    b.load_state_dict(torch.load(buf, weights_only=True))
+    for _ in range(4):
+        assert a.train_step() == b.train_step()
+    np.testing.assert_array_equal(a.sample(50, seed=2), b.sample(50, seed=2))
+
+
+def test_gmm_base_density_integrates_to_one():
+    """With a mixture base the flow is still a proper density: a grid Riemann sum of exp(log p) is 1."""
+    ds = tiny_points()
+    g = _scrambled(ds, seed=2, strength=0.15, n_couplings=4, actnorm=False, base="gmm", base_components=4)
+    lo, hi, n = -12.0, 12.0, 601
+    grid = np.linspace(lo, hi, n)
+    xx, yy = np.meshgrid(grid, grid)
+    pts = np.stack([xx.ravel(), yy.ravel()], 1)
+    mass = np.exp(g.log_prob(pts).astype(np.float64)).sum() * ((hi - lo) / (n - 1)) ** 2
+    assert mass == pytest.approx(1.0, abs=0.02)
+
+
+def test_ring8_covers_all_modes_with_gmm_base():
+    """Variant with a learnable Gaussian-mixture base (k-means initialised in latent space): the flow
+    no longer has to tear one Gaussian into 8 modes. Measured: 8/8 modes, ~99% high-quality samples,
+    held-in NLL ~ -2.91 nats (the optimum is ~ -2.9) after 300 steps, ~5 CPU s."""
     ds = load_dataset("ring8")
-    g = RealNVP(n_couplings=16, hidden=64, actnorm=False).setup(ds, seed=0)
+    g = RealNVP(n_couplings=4, hidden=64, actnorm=False, base="gmm", lr_schedule="cosine",
+                lr_decay_steps=300).setup(ds, seed=0)
+    for _ in range(300):
+        g.train_step()
+    mc = mode_coverage(g.sample(2000, seed=1), np.array(ds.meta["modes"]), ds.meta["mode_std"])
+    assert mc.modes_covered == 8, mc
+    assert mc.high_quality >= 0.70, mc
+    assert -g.log_prob(ds.x).mean() < -2.5
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=False, reason="not met with the default N(0, I) base. Measured on seed 0 (1 CPU thread): this "
+                   "config (12 couplings, 3x64 nets, linear mixing, batch 1024, cosine LR 2e-3 -> 2e-5, clip 1, 1200 "
+                   "steps, 47 CPU s) 7/8 modes, 61.5% high-quality, NLL -1.94 nats (optimum ~ -2.9); 12x2x64 no mixing, "
+                   "batch 512, cosine 1e-3, 1500 steps: 7/8, 26%, -0.87; 8x3x64 mixing, cosine 3e-3, 1200 steps: 6/8, "
+                   "55% (48% with ActNorm). Affine couplings leave mass on bridges between modes; the gmm base passes")
+def test_ring8_covers_all_modes():
+    """RealNVP with the paper's standard-normal base covers all 8 ring modes with >= 70% high-quality
+    samples (the brief's target)."""
+    ds = load_dataset("ring8")
+    g = RealNVP(n_couplings=12, hidden=64, depth=3, actnorm=False, mixing=True, batch_size=1024, lr=2e-3,
+                lr_schedule="cosine", lr_decay_steps=RING_STEPS, grad_clip=1.0).setup(ds, seed=0)
     for _ in range(RING_STEPS):
         g.train_step()
     mc = mode_coverage(g.sample(2000, seed=1), np.array(ds.meta["modes"]), ds.meta["mode_std"])
@@ -136,4 +198,4 @@ def test_ring8_covers_all_modes():
     assert mc.high_quality >= 0.70, mc
 
 
-RING_STEPS = 1500
+RING_STEPS = 1200

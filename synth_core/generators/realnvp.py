@@ -13,6 +13,11 @@ stability; optional ActNorm layers (Kingma & Dhariwal 2018, Glow, arXiv:1807.030
 data-dependent initialisation replace the paper's batch norm, so the flow has no batch statistics.
 Data are standardised per feature first (the density reported by :meth:`RealNVP.log_prob` is in
 the original data space, the Jacobian of the standardisation included).
+
+Options beyond the paper, all off by default: a cosine learning-rate decay (``lr_schedule``; the
+rate is a function of the step count, so a restored run resumes exactly), and a learnable
+Gaussian-mixture base (``base="gmm"``, k-means initialised in latent space) in place of N(0, I),
+which lets the flow model well-separated modes without stretching one Gaussian across them.
 """
 from __future__ import annotations
 
@@ -34,6 +39,79 @@ _LOG_2PI = math.log(2 * math.pi)
 def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
     """log N(z; 0, I) summed over features: (B, D) -> (B,)."""
     return -0.5 * (z**2 + _LOG_2PI).sum(1)
+
+
+class StandardNormalBase(nn.Module):
+    """The paper's base distribution N(0, I) (no parameters)."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        return standard_normal_log_prob(z)
+
+    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        return torch.randn((n, self.dim), generator=gen)
+
+
+class GaussianMixtureBase(nn.Module):
+    """A learnable mixture of K diagonal Gaussians as the base density (a common flow variant,
+    e.g. Izmailov et al. 2020, FlowGMM, arXiv:1912.13025): the flow then only has to map each data
+    cluster onto a mixture component instead of tearing one Gaussian into several modes."""
+
+    def __init__(self, dim: int, k: int) -> None:
+        super().__init__()
+        self.dim = dim
+        self.logits = nn.Parameter(torch.zeros(k))
+        self.means = nn.Parameter(torch.zeros(k, dim))
+        self.log_std = nn.Parameter(torch.zeros(k, dim))
+
+    @torch.no_grad()
+    def initialize(self, z: torch.Tensor, gen: torch.Generator, iters: int = 10) -> None:
+        """Data-dependent init (as ActNorm's): k-means on ``z`` (latents of a data batch), seeded by
+        farthest-point picks from a random start; each component takes its cluster's mean, per-feature
+        std and share. Training then refines the mixture and the flow jointly."""
+        k = len(self.logits)
+        z = z.double()
+        centres = [z[torch.randint(len(z), (1,), generator=gen).item()]]
+        d2 = ((z - centres[0]) ** 2).sum(1)
+        for _ in range(1, k):
+            centres.append(z[int(d2.argmax())])
+            d2 = torch.minimum(d2, ((z - centres[-1]) ** 2).sum(1))
+        mu = torch.stack(centres)
+        for _ in range(iters):
+            assign = torch.cdist(z, mu).argmin(1)
+            for j in range(k):
+                if (assign == j).any():
+                    mu[j] = z[assign == j].mean(0)
+        assign = torch.cdist(z, mu).argmin(1)
+        std = torch.ones_like(mu)
+        count = torch.zeros(k, dtype=z.dtype)
+        for j in range(k):
+            members = z[assign == j]
+            count[j] = len(members)
+            if len(members) > 1:
+                std[j] = members.std(0).clamp_min(1e-3)
+        self.means.copy_(mu.float())
+        self.log_std.copy_(std.log().float())
+        self.logits.copy_(torch.log(count.clamp_min(1.0) / len(z)).float())
+
+    def component_log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, D) -> (B, K): log pi_k + log N(z; mu_k, diag sigma_k^2)."""
+        diff = (z[:, None, :] - self.means) * (-self.log_std).exp()
+        log_n = -0.5 * (diff**2 + _LOG_2PI).sum(2) - self.log_std.sum(1)
+        return torch.log_softmax(self.logits, 0) + log_n
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.logsumexp(self.component_log_prob(z), 1)
+
+    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        probs = torch.softmax(self.logits.detach(), 0).cpu()
+        k = torch.multinomial(probs, n, replacement=True, generator=gen) if n else torch.zeros(0, dtype=torch.long)
+        eps = torch.randn((n, self.dim), generator=gen)
+        k = k.to(self.means.device)
+        return self.means[k] + eps.to(self.means.device) * self.log_std[k].exp()
 
 
 class ActNorm(nn.Module):
@@ -177,6 +255,16 @@ class RealNVP(Generator):
         Param("lr", "float", 1e-3, low=1e-6, high=1e-1, log=True, label="Learning rate", help="Adam learning rate."),
         Param("grad_clip", "float", 10.0, low=0.0, high=1000.0, advanced=True,
               help="Clip the gradient norm to this value (0 disables); guards against rare exploding steps."),
+        Param("lr_schedule", "choice", "constant", choices=("constant", "cosine"), label="LR schedule",
+              help="cosine: anneal the learning rate from lr to lr * lr_min_ratio over lr_decay_steps, then hold it."),
+        Param("lr_decay_steps", "int", 3000, low=1, high=1_000_000, advanced=True,
+              help="Length of the cosine decay in steps (match it to the planned training length)."),
+        Param("lr_min_ratio", "float", 0.01, low=0.0, high=1.0, advanced=True,
+              help="Final learning rate of the cosine schedule, as a fraction of lr."),
+        Param("base", "choice", "normal", choices=("normal", "gmm"), label="Base distribution",
+              help="normal: the paper's N(0, I). gmm: a learnable diagonal Gaussian mixture (a common variant)."),
+        Param("base_components", "int", 8, low=1, high=256, advanced=True,
+              help="Mixture components of the gmm base (ignored for the normal base)."),
     )
 
     # ---- setup -----------------------------------------------------------------------------
@@ -197,7 +285,16 @@ class RealNVP(Generator):
             # A fixed, seed-determined batch (not the training RNG) sets the ActNorm statistics.
             idx = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(self.seed_))[:1024]
             self.flow_.initialize_actnorm(self._standardize(self.data_tensor()[idx.to(self.device_)]))
-        self.opt_ = torch.optim.Adam(self.flow_.parameters(), lr=hp["lr"])
+        if hp["base"] == "gmm":
+            self.base_ = GaussianMixtureBase(dim, hp["base_components"]).to(self.device_)
+            gen = torch.Generator().manual_seed(self.seed_ + 1)
+            idx = torch.randperm(len(dataset), generator=gen)[:4096]
+            with torch.no_grad():
+                z = self.flow_(self._standardize(self.data_tensor()[idx.to(self.device_)]))[0]
+            self.base_.initialize(z, gen)
+        else:
+            self.base_ = StandardNormalBase(dim).to(self.device_)
+        self.opt_ = torch.optim.Adam([*self.flow_.parameters(), *self.base_.parameters()], lr=hp["lr"])
 
     def _standardize(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.shift_) / self.scale_
@@ -210,7 +307,7 @@ class RealNVP(Generator):
     def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
         # log p(x) = log N(z) + log|det dz/du| + log|det du/dx|, u the standardised x (du/dx = diag(1/scale)).
         z, logdet = self.flow_(self._standardize(x))
-        return standard_normal_log_prob(z) + logdet - torch.log(self.scale_).sum()
+        return self.base_.log_prob(z) + logdet - torch.log(self.scale_).sum()
 
     @torch.no_grad()
     def log_prob(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
@@ -225,14 +322,26 @@ class RealNVP(Generator):
         return torch.cat(out).cpu().numpy() if out else np.zeros(0, np.float32)
 
     # ---- training --------------------------------------------------------------------------
+    def _lr_at(self, step: int) -> float:
+        """Learning rate for ``step`` (a pure function of the step count, so resuming needs no extra state)."""
+        hp = self.hparams
+        if hp["lr_schedule"] == "constant":
+            return hp["lr"]
+        frac = min(step / hp["lr_decay_steps"], 1.0)
+        ratio = hp["lr_min_ratio"] + (1 - hp["lr_min_ratio"]) * 0.5 * (1 + math.cos(math.pi * frac))
+        return hp["lr"] * ratio
+
     def _train_step(self) -> dict[str, float]:
+        lr = self._lr_at(self.step_)
+        for group in self.opt_.param_groups:
+            group["lr"] = lr
         x = self.minibatch(self.hparams["batch_size"])
         # Maximum likelihood: minimise the mean negative log-likelihood of the batch.
         nll = -self._log_prob(x).mean()
         self.opt_.zero_grad(set_to_none=True)
         nll.backward()
         if self.hparams["grad_clip"] > 0:
-            nn.utils.clip_grad_norm_(self.flow_.parameters(), self.hparams["grad_clip"])
+            nn.utils.clip_grad_norm_([*self.flow_.parameters(), *self.base_.parameters()], self.hparams["grad_clip"])
         self.opt_.step()
         d = x.shape[1]
         return {"nll": nll.item(), "bits_per_dim": nll.item() / (d * math.log(2))}
@@ -241,15 +350,16 @@ class RealNVP(Generator):
     def _sample(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor:
         if condition is not None:
             raise ConfigError(f"{self.label} is unconditional; sample without a condition.")
-        z = torch.randn((n, self.dataset_.n_features), generator=gen).to(self.device_)
+        z = self.base_.sample(n, gen).to(self.device_)
         return self.flow_.inverse(z) * self.scale_ + self.shift_
 
     # ---- persistence -----------------------------------------------------------------------
     def _state_dict(self) -> dict[str, Any]:
-        return {"flow": self.flow_.state_dict(), "opt": self.opt_.state_dict(),
+        return {"flow": self.flow_.state_dict(), "base": self.base_.state_dict(), "opt": self.opt_.state_dict(),
                 "shift": self.shift_.cpu(), "scale": self.scale_.cpu()}
 
     def _load_state_dict(self, state: dict[str, Any]) -> None:
         self.flow_.load_state_dict(state["flow"])
+        self.base_.load_state_dict(state.get("base", {}))
         self.opt_.load_state_dict(state["opt"])
         self.shift_, self.scale_ = state["shift"].to(self.device_), state["scale"].to(self.device_)
