@@ -120,6 +120,7 @@ st.divider()
 st.subheader("Quality report")
 reports: dict[str, dict] = st.session_state.setdefault("reports", {})
 report_key = f"{rid}@{step}/n={n}/seed={seed}"
+want_tsne = st.checkbox("Also embed with t-SNE (slower than PCA)", key="compare_tsne")
 if st.button("Compute quality report", type="primary", key="compute_report",
              help="Fidelity, diversity, distribution distance, detection, utility and privacy vs the real data."):
     bar = st.progress(0.0, text="Starting...")
@@ -129,7 +130,7 @@ if st.button("Compute quality report", type="primary", key="compute_report",
 
     try:
         x, labels = draw_for_report(sample_fn, ds, max(int(n), 500), seed=seed, conditional=conditional)
-        rep = report(ds, x, synth_labels=labels, seed=seed, progress=_progress)
+        rep = report(ds, x, synth_labels=labels, seed=seed, tsne=want_tsne, progress=_progress)
     except SynthLabError as exc:
         bar.empty()
         st.error(str(exc))
@@ -189,8 +190,13 @@ else:
         else:
             st.caption("Fewer than two numeric features: no correlation matrix.")
     with tabs[2]:
+        e1, e2 = st.columns(2) if "tsne" in fig else (st.container(), None)
         if "pca" in fig:
-            st.plotly_chart(embedding_scatter(fig["pca"]), key="rep_pca", width="stretch")
+            with e1:
+                st.plotly_chart(embedding_scatter(fig["pca"]), key="rep_pca", width="stretch")
+        if "tsne" in fig and e2 is not None:
+            with e2:
+                st.plotly_chart(embedding_scatter(fig["tsne"]), key="rep_tsne", width="stretch")
     with tabs[3]:
         if "dcr" in fig:
             st.plotly_chart(dcr_histogram(fig["dcr"]), key="rep_dcr", width="stretch")

@@ -180,7 +180,7 @@ def test_ring8_covers_all_modes_with_gmm_base():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="not met with the default N(0, I) base. Measured on seed 0 (1 CPU thread): this "
+@pytest.mark.xfail(strict=True, reason="not met with the default N(0, I) base. Measured on seed 0 (1 CPU thread): this "
                    "config (12 couplings, 3x64 nets, linear mixing, batch 1024, cosine LR 2e-3 -> 2e-5, clip 1, 1200 "
                    "steps, 47 CPU s) 7/8 modes, 61.5% high-quality, NLL -1.94 nats (optimum ~ -2.9); 12x2x64 no mixing, "
                    "batch 512, cosine 1e-3, 1500 steps: 7/8, 26%, -0.87; 8x3x64 mixing, cosine 3e-3, 1200 steps: 6/8, "

@@ -242,3 +242,15 @@ def test_dataset_input_adds_toy_mode_coverage():
     half = report(real, ds.x[5000:][ds.y[5000:] < 4][:600])
     assert half["modes_covered"].value == 4 and half["modes_covered"].score == 0.5
     assert "modes" not in half.meta
+
+
+def test_optional_tsne_embedding():
+    from synth_core.data import load_dataset
+    from synth_core.metrics import report
+
+    ds = load_dataset("ring8").subset(600, seed=0)
+    rep = report(ds, ds.x[::-1].copy(), tsne=True, max_n=600)
+    t = rep.figures["tsne"]
+    assert t["method"] == "t-SNE" and len(t["real"]) == len(t["synth"]) > 100
+    assert np.isfinite(np.asarray(t["real"])).all()
+    assert "tsne" not in report(ds, ds.x[::-1].copy(), max_n=600).figures

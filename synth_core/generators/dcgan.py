@@ -19,7 +19,9 @@ class DCGAN(GANBase):
     loss_kind = "ns"
     arch = "conv"
     default_steps = 2000
-    params = gan_params(extra=(
+    # width 32, not 64: on a 2-core CPU it takes ~2.3x more steps per second and, measured with the
+    # judge (bench/time_to_quality.py), reaches better digits at every mark from 60 s to 300 s.
+    params = gan_params(width=32, extra=(
         Param("label_smoothing", "float", 0.0, low=0.0, high=0.3, advanced=True,
               help="One-sided label smoothing: real targets become 1 - value (Salimans et al. 2016)."),
     ))

@@ -203,7 +203,7 @@ def report(real: np.ndarray | Dataset, synth: np.ndarray, kind: str | None = Non
            class_names: list[str] | None = None, categorical: Sequence[int | str] | None = None,
            dataset_name: str | None = None, judge: Judge | None = None, judge_epochs: int | None = None,
            cache_dir: str | Path | None = None, k: int = 5, max_n: int = 5000, seed: int = 0,
-           progress: Progress | None = None) -> Report:
+           tsne: bool = False, progress: Progress | None = None) -> Report:
     """Compare synthetic samples with real data; every score, an overall 0-100, and plot data.
 
     ``real``: real samples in model space (N x D, or N x C x H x W images in [-1, 1]) - or a
@@ -214,6 +214,7 @@ def report(real: np.ndarray | Dataset, synth: np.ndarray, kind: str | None = Non
     ``holdout``: real samples the generator never saw (privacy baseline; else leave-one-out).
     ``judge``: a ready image judge (else trained on ``real`` or loaded from the cache).
     ``max_n``: rows per set used by the multivariate metrics (a random subset, fixed by ``seed``).
+    ``tsne``: also embed both sets with t-SNE (van der Maaten & Hinton 2008; slower than PCA).
     ``progress(stage, fraction)`` is called as the report goes.
     """
     t_start = time.perf_counter()
@@ -411,6 +412,8 @@ def report(real: np.ndarray | Dataset, synth: np.ndarray, kind: str | None = Non
     # ---- (9) figures -------------------------------------------------------------------------------
     st.start("figures")
     figures["pca"] = _pca_figure(fs, rng)
+    if tsne:
+        figures["tsne"] = _tsne_figure(fs, seed)
     edges = np.linspace(0.0, float(np.quantile(np.r_[pv["baseline_dcr"], pv["synth_dcr"]], 0.99)) or 1.0, 31)
     figures["dcr"] = {"edges": edges, "space": space, "threshold": pv["threshold"],
                       "synth": np.histogram(pv["synth_dcr"], edges)[0] / max(len(pv["synth_dcr"]), 1),
@@ -503,6 +506,20 @@ def _pca_figure(fs: features.FeatureSpace, rng: np.random.Generator) -> dict[str
     ratio = (var[:2] / var.sum()) if var.sum() > 0 else np.zeros(2)
     return {"real": ((r - mu) @ comps.T).round(4), "synth": ((s - mu) @ comps.T).round(4),
             "explained_variance_ratio": ratio, "space": fs.name}
+
+
+def _tsne_figure(fs: features.FeatureSpace, seed: int, n: int = 800) -> dict[str, Any]:
+    """2-D t-SNE of real and synthetic features embedded *together* (t-SNE has no transform for
+    new points), ``n`` of each; PCA initialisation makes it deterministic for a seed."""
+    from sklearn.manifold import TSNE
+
+    rng = np.random.default_rng(seed)
+    r = fs.real[subsample(len(fs.real), n, rng)]
+    s = fs.synth[subsample(len(fs.synth), n, rng)]
+    both = np.concatenate([r, s]).astype(np.float64)
+    emb = TSNE(n_components=2, init="pca", perplexity=min(30.0, max(5.0, len(both) / 10)),
+               random_state=seed).fit_transform(both)
+    return {"real": emb[:len(r)].round(4), "synth": emb[len(r):].round(4), "space": fs.name, "method": "t-SNE"}
 
 
 def _neighbours(pv: dict, s_idx: np.ndarray, synth_orig_idx: np.ndarray, rng: np.random.Generator

@@ -48,14 +48,16 @@ def correlation_heatmaps(c: dict[str, Any], height: int = 360) -> go.Figure:
 def embedding_scatter(p: dict[str, Any], height: int = 420) -> go.Figure:
     """2-D PCA of both sets in the report's feature space (``report.figures['pca']``)."""
     r, s = np.asarray(p["real"], float), np.asarray(p["synth"], float)
-    ev = p.get("explained_variance_ratio", [0, 0])
+    ev = p.get("explained_variance_ratio")
     fig = go.Figure()
     fig.add_trace(go.Scattergl(x=r[:, 0], y=r[:, 1], mode="markers", name="real",
                                marker=dict(size=4, color=REAL_COLOUR, opacity=0.55)))
     fig.add_trace(go.Scattergl(x=s[:, 0], y=s[:, 1], mode="markers", name="synthetic",
                                marker=dict(size=4, color=SYNTH_COLOUR, opacity=0.55)))
-    fig.update_layout(height=height, title=dict(text=f"PCA of {p.get('space', 'features')}", font=dict(size=14)),
-                      xaxis_title=f"PC1 ({100 * ev[0]:.0f}% var)", yaxis_title=f"PC2 ({100 * ev[1]:.0f}% var)",
+    method = p.get("method", "PCA")
+    fig.update_layout(height=height, title=dict(text=f"{method} of {p.get('space', 'features')}", font=dict(size=14)),
+                      xaxis_title=f"PC1 ({100 * ev[0]:.0f}% var)" if ev is not None else f"{method} 1",
+                      yaxis_title=f"PC2 ({100 * ev[1]:.0f}% var)" if ev is not None else f"{method} 2",
                       **LAYOUT)
     return fig
 
