@@ -24,8 +24,8 @@ with st.sidebar:
     st.markdown(f"**Dataset:** {info.label}")
     run = session.current_run()
     if run is not None:
-        snap = run.snapshot()
-        st.markdown(f"**Run:** `{snap.generator}` on `{snap.dataset}`  \n{snap.status}, step {snap.step:,}/{snap.total:,}")
+        snap = run.snapshot()  # drawn once per page run (the live view is on the Train page)
+        st.markdown(f"**Run:** `{snap.generator}` on `{snap.dataset}` ({snap.status})")
     st.caption(f"Device: {describe_device(resolve_device('auto'))}")
 
 nav.run()

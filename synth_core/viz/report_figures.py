@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 from .figures import REAL_COLOUR, SYNTH_COLOUR
 
 LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10),
-              legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+              legend=dict(orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"))
 
 
 def feature_histogram(name: str, h: dict[str, Any], height: int = 240) -> go.Figure:
