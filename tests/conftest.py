@@ -14,6 +14,19 @@ from synth_core.data import Dataset, load_dataset
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory):
+    """Judge caches go to a per-session temp folder: tests never write to ~/.cache, and a test run
+    here behaves like one on a fresh CI machine (judges trained once per session)."""
+    old = os.environ.get("SYNTHLAB_CACHE_DIR")
+    os.environ["SYNTHLAB_CACHE_DIR"] = str(tmp_path_factory.mktemp("synthlab_cache"))
+    yield
+    if old is None:
+        os.environ.pop("SYNTHLAB_CACHE_DIR", None)
+    else:
+        os.environ["SYNTHLAB_CACHE_DIR"] = old
+
+
 @pytest.fixture(autouse=True)
 def _isolated_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("SYNTHLAB_RUNS_DIR", str(tmp_path / "runs"))
