@@ -16,17 +16,11 @@ from synth_core.ui import session
 from synth_core.ui.widgets import param_form, param_widget, reset_params
 from synth_core.viz.figures import loss_figure, scatter_figure
 from synth_core.viz.grid import data_bounds
+from synth_core.viz.text import format_seconds
 
 STATUS_BADGE = {"queued": ":orange-badge[queued]", "running": ":blue-badge[running]",
                 "paused": ":violet-badge[paused]", "finished": ":green-badge[finished]",
                 "stopped": ":gray-badge[stopped]", "failed": ":red-badge[failed]", "created": ":gray-badge[starting]"}
-
-
-def fmt_secs(s: float | None) -> str:
-    if s is None:
-        return "--:--"
-    s = int(round(s))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 st.title("Train")
@@ -106,6 +100,8 @@ with live_col:
         st.markdown(f"**{get_generator(first.generator).label}** on **{first.dataset}** · `{first.run_id}`")
         _controls(run, first.status)
         run_ds = session.load_dataset(first.dataset) if first.dataset != ds.name else ds
+        # once per page run, not on every poll of the fragment below
+        bounds = data_bounds(run_ds.x) if run_ds.kind != "image" else None
 
         @st.fragment(run_every=1.0 if first.active else None)
         def live_view() -> None:
@@ -115,8 +111,8 @@ with live_col:
             rate = f"{snap.steps_per_s:.1f} steps/s" if snap.steps_per_s else ""
             text = f"{STATUS_BADGE.get(snap.status, snap.status)} step {snap.step:,} / {snap.total:,}"
             if snap.status == "running":
-                text += f" · {rate} · ETA {fmt_secs(snap.eta_s)}"
-            text += f" · {fmt_secs(snap.elapsed_s)} trained"
+                text += f" · {rate} · ETA {format_seconds(snap.eta_s)}"
+            text += f" · {format_seconds(snap.elapsed_s)} trained"
             st.progress(min(1.0, snap.step / max(snap.total, 1)), text=text)
             if snap.status == "queued":
                 st.info(f"Waiting for a free training slot (position {snap.queue_position} in the queue).")
@@ -137,7 +133,7 @@ with live_col:
                     st.image(snap.preview_png, caption="The same fixed noise every snapshot", width="stretch")
                 elif snap.preview_points is not None:
                     st.plotly_chart(scatter_figure(run_ds.x[:2000], snap.preview_points, height=360,
-                                                   bounds=data_bounds(run_ds.x)),
+                                                   bounds=bounds),
                                     key="sample_scatter", width="stretch")
                 else:
                     st.caption("Samples appear after the first step.")

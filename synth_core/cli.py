@@ -13,17 +13,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import SynthLabError
+from .viz.text import format_seconds
 
 
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
-
-
-def _fmt_secs(s: float | None) -> str:
-    if s is None:
-        return "--:--"
-    s = int(round(s))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 class ProgressBar:
@@ -45,7 +39,7 @@ class ProgressBar:
         filled = int(self.width * step / max(self.total, 1))
         bar = "#" * filled + "." * (self.width - filled)
         loss_txt = " ".join(f"{k}={v:.4g}" for k, v in list(losses.items())[:4])
-        line = f"[{bar}] {step}/{self.total} {rate:.1f} it/s ETA {_fmt_secs(eta)} {loss_txt}"
+        line = f"[{bar}] {step}/{self.total} {rate:.1f} it/s ETA {format_seconds(eta)} {loss_txt}"
         self.stream.write(("\r" + line + "\x1b[K") if self.tty else line + "\n")
         self.stream.flush()
 
@@ -204,7 +198,7 @@ def cmd_evaluate(argv: Sequence[str]) -> int:
 
 
 def cmd_runs(argv: Sequence[str]) -> int:
-    from .train import iter_runs, runs_root
+    from .train import ACTIVE_STATES, iter_runs, runs_root
 
     parser = argparse.ArgumentParser(prog="synthlab runs", description="List run folders.")
     parser.add_argument("--out", type=Path, default=None, help="runs folder (default ./runs)")
@@ -215,7 +209,7 @@ def cmd_runs(argv: Sequence[str]) -> int:
     for rec in iter_runs(root):
         st = rec.status
         state = st.get("status", "?")
-        if state in ("queued", "running", "paused", "created"):
+        if state in ACTIVE_STATES or state == "created":
             state = "interrupted?"  # no live server owns it from the CLI's point of view
         rows.append({"run_id": rec.run_id, "generator": rec.config.get("generator"), "dataset": rec.config.get("dataset"),
                      "status": state, "step": f"{st.get('step', 0)}/{st.get('total', rec.config.get('steps'))}",

@@ -113,11 +113,7 @@ def load_upload(name: str, data: bytes, *, options: UploadOptions | Mapping[str,
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise DataError(f"expected the file's bytes, got {type(data).__name__}")
     data = bytes(data)
-    if len(data) == 0:
-        raise DataError(f"{name!r} is empty (0 bytes): choose the file again, or check that it was saved.")
-    if len(data) > opts.max_bytes:
-        raise DataError(f"{name!r} is {_mb(len(data))}; the upload limit is {_mb(opts.max_bytes)}. Upload a random "
-                        f"sample of the rows (or smaller/fewer images).")
+    _check_size(name, data, opts, "the rows (or smaller/fewer images)")
     if ext in TABLE_EXT + PARQUET_EXT:
         df, warnings = read_table(name, data, options=opts)
         return table_dataset(df, name, options=opts, warnings=warnings)
@@ -129,16 +125,21 @@ def load_upload(name: str, data: bytes, *, options: UploadOptions | Mapping[str,
 # ----------------------------------------------------------------------------------------------
 # Tables
 # ----------------------------------------------------------------------------------------------
+def _check_size(name: str, data: bytes, opts: UploadOptions, sample_of: str) -> None:
+    """Empty and over-the-limit files, with the same words wherever a file enters."""
+    if len(data) == 0:
+        raise DataError(f"{name!r} is empty (0 bytes): choose the file again, or check that it was saved.")
+    if len(data) > opts.max_bytes:
+        raise DataError(f"{name!r} is {_mb(len(data))}; the upload limit is {_mb(opts.max_bytes)}. Upload a random "
+                        f"sample of {sample_of}.")
+
+
 def read_table(name: str, data: bytes, *, options: UploadOptions | Mapping[str, Any] | None = None
                ) -> tuple[pd.DataFrame, list[str]]:
     """CSV/Parquet bytes -> (cleaned DataFrame, warnings). The UI can show the frame and an
     editable :func:`~synth_core.data.tabular.infer_schema` before calling :func:`table_dataset`."""
     opts = _options(options)
-    if len(data) == 0:
-        raise DataError(f"{name!r} is empty (0 bytes): choose the file again, or check that it was saved.")
-    if len(data) > opts.max_bytes:
-        raise DataError(f"{name!r} is {_mb(len(data))}; the upload limit is {_mb(opts.max_bytes)}. Upload a random "
-                        f"sample of the rows.")
+    _check_size(name, data, opts, "the rows")
     warnings: list[str] = []
     if name.lower().endswith(PARQUET_EXT):
         df = _read_parquet(name, data, opts)

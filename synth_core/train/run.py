@@ -340,7 +340,8 @@ class Run:
             png = png_bytes(image_grid(ds.decode(x), nrow=nrow))
             points = None
         else:
-            png = png_bytes(scatter_png(x, self._bounds, reference=ds.x[:2000]))
+            # the live view draws points itself: rasterise a PNG only for the run folder
+            png = png_bytes(scatter_png(x, self._bounds, reference=ds.x[:2000])) if save else None
             points = x
         with self._lock:
             self.preview_step, self.preview_png, self.preview_points = self.step, png, points

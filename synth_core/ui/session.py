@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..data import Dataset, dataset_info, list_datasets, load_dataset  # noqa: F401 (re-exported for pages)
+from ..data import Dataset, dataset_info, load_dataset  # noqa: F401 (load_dataset re-exported for pages)
 from ..errors import SynthLabError
 from ..train import JobManager, Run, get_manager
 
@@ -43,10 +43,6 @@ def current_dataset() -> Dataset:
         st.error(f"{exc} Falling back to {DEFAULT_DATASET}.")
         st.session_state["dataset"] = DEFAULT_DATASET
         return load_dataset(DEFAULT_DATASET)
-
-
-def dataset_options() -> list[str]:
-    return [d.name for d in list_datasets()]
 
 
 def current_run() -> Run | None:
