@@ -104,6 +104,47 @@ class Generator(ABC):
         """Samples from a *fixed* latent batch so live grids are comparable over time."""
         return self.sample(n or self.preview_size, seed=self.seed_ + 12345)
 
+    # ---- optional views for the teaching pages (a family overrides what it has) ------------
+    def train_update(self) -> tuple[str, dict[str, float]]:
+        """The smallest unit of training, for step-by-step mode: ``(what, losses)``.
+
+        Default: one whole step (``what="step"``). GANs split a step into its discriminator and
+        generator updates; ``step_`` advances only when a whole step is complete.
+        """
+        return "step", self.train_step()
+
+    def latent_size(self) -> int | None:
+        """Dimension of the latent vector :meth:`decode_latent` takes; None if the model has none."""
+        return None
+
+    @torch.no_grad()
+    def decode_latent(self, z: np.ndarray, condition: Any = None) -> np.ndarray:
+        """Latent vectors (N x latent_size) -> samples in model space (interpolation, traversals)."""
+        raise NotImplementedError(f"{self.label or self.name} has no latent space to decode")
+
+    def log_density(self, x: np.ndarray) -> np.ndarray | None:
+        """Log-density (nats) of each row of ``x`` (model space) for likelihood models, else None.
+
+        Uses the family's ``log_prob`` when it has one (GMM, KDE, flows, the MCMC target)."""
+        fn = getattr(self, "log_prob", None)
+        if fn is None or self.dataset_ is None:
+            return None
+        xt = torch.as_tensor(np.asarray(x, dtype=np.float64)).reshape(len(x), -1)
+        with torch.no_grad():
+            try:
+                out = fn(xt.to(self.device_))
+            except RuntimeError as exc:
+                if "dtype" not in str(exc) and "type" not in str(exc):
+                    raise
+                out = fn(xt.float().to(self.device_))
+        out = out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else np.asarray(out)
+        return out.astype(np.float64).reshape(len(x))
+
+    def critic(self, x: np.ndarray, *, grad: bool = False) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """For adversarial models: the discriminator's output at ``x`` (N x D, model space) and, with
+        ``grad``, the direction the generator's loss pushes a fake sample at ``x`` (N x D). Else None."""
+        return None
+
     # ---- persistence -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume: tensors, numbers, strings only (``weights_only`` loadable)."""

@@ -206,6 +206,22 @@ class GANBase(Generator):
             self.G_.train(was_training)
         return out
 
+    def latent_size(self) -> int | None:
+        return int(self.hparams["z_dim"])
+
+    @torch.no_grad()
+    def decode_latent(self, z: np.ndarray, condition: Any = None) -> np.ndarray:
+        """G(z[, y]) for given noise rows (interpolation strips); class 0 if conditional and none given."""
+        zt = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(len(z), -1).to(self.device_)
+        y = self._labels(len(zt), 0 if condition is None else condition, torch.Generator().manual_seed(0))
+        was_training = self.G_.training
+        self.G_.eval()
+        try:
+            out = self.G_(zt, y)
+        finally:
+            self.G_.train(was_training)
+        return out.cpu().numpy().reshape((len(zt), *self.dataset_.sample_shape)).astype(np.float32)
+
     def preview(self, n: int | None = None) -> np.ndarray:
         if self.conditional:
             k = len(self.dataset_.classes)

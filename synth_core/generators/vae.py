@@ -160,13 +160,32 @@ class VAE(Generator):
     def _sample(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor:
         y = condition_labels(n, condition, self.dataset_.n_classes, gen).to(self.device_) if self.conditional else None
         z = torch.randn((n, self.hparams["latent_dim"]), generator=gen).to(self.device_)
+        return self._decode(z, y, gen if self.hparams["sample_noise"] else None)
+
+    def _decode(self, z: torch.Tensor, y: torch.Tensor | None, noise_gen: torch.Generator | None) -> torch.Tensor:
+        """Decoder output for latents ``z`` (n, latent_dim) in model space; observation noise only
+        with ``noise_gen`` (the decoder mean otherwise)."""
         out = self.net_.dec(z, y).flatten(1)  # (n, D)
         if self.likelihood_ == "bernoulli":
             return 2 * torch.sigmoid(out) - 1  # the Bernoulli means, back in [-1, 1]
-        if self.hparams["sample_noise"]:
-            out = out + torch.exp(self._log_sigma()) * torch.randn(out.shape, generator=gen).to(out.device)
+        if noise_gen is not None:
+            out = out + torch.exp(self._log_sigma()) * torch.randn(out.shape, generator=noise_gen).to(out.device)
         out = out * self.x_std_ + self.x_mean_
         return out.clamp(-1, 1) if self.dataset_.kind == "image" else out
+
+    def latent_size(self) -> int | None:
+        return int(self.hparams["latent_dim"])
+
+    @torch.no_grad()
+    def decode_latent(self, z: np.ndarray, condition: Any = None) -> np.ndarray:
+        """The decoder mean at each latent row (no observation noise): for interpolations and traversals."""
+        zt = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(len(z), -1).to(self.device_)
+        y = None
+        if self.conditional:
+            y = condition_labels(len(zt), 0 if condition is None else condition, self.dataset_.n_classes,
+                                 torch.Generator().manual_seed(0)).to(self.device_)
+        out = self._decode(zt, y, None)
+        return out.cpu().numpy().reshape((len(zt), *self.dataset_.sample_shape)).astype(np.float32)
 
     def preview(self, n: int | None = None) -> np.ndarray:
         if self.conditional:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..device import default_max_concurrent_runs
-from ..errors import RunNotFoundError
+from ..errors import ConfigError, RunNotFoundError
 from . import store
 from .run import Run, RunConfig
 
@@ -53,6 +53,17 @@ class JobManager:
         run = Run(config, self.root, slots=self, **kwargs)
         with self._cond:
             self._runs[run.id] = run
+        return run.start()
+
+    def continue_run(self, run_id: str, steps: int | None = None) -> Run:
+        """Reopen a past run (stopped, finished or interrupted) from its checkpoint and queue it."""
+        live = self.get(run_id)
+        if live is not None and live.active:
+            raise ConfigError(f"Run {run_id!r} is still {live.status}; stop it before continuing it.")
+        run = Run.continue_from(run_id, self.root, steps=steps, slots=self)
+        with self._cond:
+            self._runs.pop(run_id, None)
+            self._runs[run.id] = run  # re-inserted last: the newest run again
         return run.start()
 
     def get(self, run_id: str) -> Run | None:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..data import Dataset, dataset_info, load_dataset
 from ..device import resolve_device
-from ..errors import ConfigError, SynthLabError, TrainingError
+from ..errors import ConfigError, RunNotFoundError, SynthLabError, TrainingError
 from ..generators import Generator, get_generator
 from ..params import resolve_params
 from ..viz.grid import data_bounds, image_grid, png_bytes, scatter_png
@@ -141,6 +141,12 @@ class RunSnapshot:
     queue_position: int
     dataset: str
     generator: str
+    #: the last single update in step-by-step mode: ("discriminator" | "generator" | "step", losses)
+    last_update: tuple[str, dict[str, float]] | None = None
+    #: speed limit in steps/s (None: as fast as the machine goes)
+    max_steps_per_s: float | None = None
+    #: step the run was continued from (0 for a fresh run)
+    resumed_from: int = 0
 
     @property
     def active(self) -> bool:
@@ -151,7 +157,8 @@ class Run:
     """One training job. Thread-safe controls: :meth:`pause`, :meth:`resume`, :meth:`stop`."""
 
     def __init__(self, config: RunConfig, root: Path | str | None = None, *,
-                 slots: "Any | None" = None, dataset: Dataset | None = None) -> None:
+                 slots: "Any | None" = None, dataset: Dataset | None = None,
+                 _resume: dict[str, Any] | None = None) -> None:
         self.config = config.resolved()
         self.id: str = self.config.run_id  # type: ignore[assignment]
         self.root = Path(root) if root is not None else store.runs_root()
@@ -182,6 +189,15 @@ class Run:
         self._saved_step = -1
         #: seconds between live (in-memory) sample previews; disk snapshots stay every K steps
         self.live_preview_s = 1.0
+        self.max_steps_per_s: float | None = None  # speed slider (teaching); None = full speed
+        self._update_requests = 0                  # single updates asked for while paused
+        self._step_requests = 0                    # whole steps asked for while paused
+        self.last_update: tuple[str, dict[str, float]] | None = None
+        self._resume = _resume
+        self.resumed_from = 0
+        if _resume is not None:
+            self._reopen(_resume)
+            return
         if self.path.exists():
             raise ConfigError(f"Run folder {self.path} already exists; pick another run id.")
         self.path.mkdir(parents=True)
@@ -189,6 +205,57 @@ class Run:
         cfg = self.config.to_dict()
         cfg["created_at"] = datetime.now(timezone.utc).isoformat()
         store.atomic_write_json(self.path / "config.json", cfg)
+        self._write_status()
+
+    @classmethod
+    def continue_from(cls, run_id: str, root: Path | str | None = None, *, steps: int | None = None,
+                      slots: "Any | None" = None) -> "Run":
+        """Reopen a stopped, finished or interrupted run from its last checkpoint and train on to
+        ``steps`` in total (default: its original total, or twice that if it already got there).
+
+        Same run id and folder: metrics after the checkpoint (steps an interruption lost) are dropped,
+        so the curves and the checkpoint agree. With the same config and seed on CPU, a continued run
+        gives the same model as one that was never interrupted.
+        """
+        root_p = Path(root) if root is not None else store.runs_root()
+        path = store.run_dir(root_p, run_id)
+        if not (path / "config.json").is_file():
+            raise RunNotFoundError(f"No run {run_id!r} in {root_p}.")
+        if not (path / "checkpoint.pt").is_file():
+            raise TrainingError(f"Run {run_id!r} has no checkpoint to continue from (it failed before its "
+                                f"first checkpoint); start a new run instead.")
+        ckpt = store.load_checkpoint(path / "checkpoint.pt")
+        config = RunConfig.from_dict(ckpt["config"])
+        done = int(ckpt["step"])
+        total = steps if steps is not None else (config.steps if done < (config.steps or 0) else done + config.steps)
+        if not isinstance(total, int) or total <= done:
+            raise ConfigError(f"Run {run_id!r} is already at step {done:,}: continue to more steps than that "
+                              f"(got {total}).")
+        config.steps = total
+        return cls(config, root_p, slots=slots, _resume=ckpt)
+
+    def _reopen(self, ckpt: dict[str, Any]) -> None:
+        """Adopt an existing run folder: step, curves and active time up to the checkpoint."""
+        if not self.path.is_dir():
+            raise RunNotFoundError(f"Run folder {self.path} does not exist.")
+        done = int(ckpt["step"])
+        rows = [r for r in store.read_metrics(self.path / "metrics.jsonl") if int(r.get("step", 0)) <= done]
+        store.atomic_write_bytes(self.path / "metrics.jsonl",
+                                 "".join(json.dumps(r) + "\n" for r in rows).encode())
+        for r in rows:
+            self.history.add(int(r["step"]), float(r.get("t", math.nan)),
+                             {k: v for k, v in r.items() if k not in ("step", "t")})
+        self.step = self.resumed_from = done
+        self.last_losses = {k: v for k, v in (rows[-1] if rows else {}).items() if k not in ("step", "t")}
+        try:
+            old = json.loads((self.path / "status.json").read_text(encoding="utf-8"))
+            self._t_active = float(old.get("elapsed_s") or 0.0)
+        except (OSError, ValueError):
+            pass
+        cfg = json.loads((self.path / "config.json").read_text(encoding="utf-8"))
+        cfg["steps"] = self.config.steps
+        store.atomic_write_json(self.path / "config.json", cfg)
+        self.status = "created"
         self._write_status()
 
     # ---- controls --------------------------------------------------------------------------
@@ -225,6 +292,28 @@ class Run:
             self._pause.clear()
             if self.status == "paused":
                 self._set_status("running")
+
+    def step_once(self, unit: str = "update", n: int = 1) -> None:
+        """Step-by-step mode: while paused, advance by ``n`` single updates (``unit="update"``: one
+        discriminator *or* generator update for GANs, one step for other families) or ``n`` whole
+        steps. Pauses a running run first, so the click is never lost."""
+        if unit not in ("update", "step"):
+            raise ValueError("unit must be 'update' or 'step'")
+        with self._lock:
+            if self.status not in ("running", "paused", "queued", "created"):
+                return
+            self.pause()
+            if unit == "update":
+                self._update_requests += int(n)
+            else:
+                self._step_requests += int(n)
+
+    def set_speed(self, max_steps_per_s: float | None) -> None:
+        """Limit training speed (teaching demos): at most this many steps per second; None = no limit."""
+        if max_steps_per_s is not None and not max_steps_per_s > 0:
+            raise ConfigError("speed must be a positive number of steps per second (or no limit)")
+        with self._lock:
+            self.max_steps_per_s = None if max_steps_per_s is None else float(max_steps_per_s)
 
     def stop(self) -> None:
         """Stop after the current step; the worker writes a final checkpoint and samples."""
@@ -265,64 +354,119 @@ class Run:
         dataset = self._dataset or load_dataset(cfg.dataset)
         gen = self.gen_cls(**cfg.params)
         gen.setup(dataset, device=device, seed=cfg.seed)
+        if self._resume is not None:
+            gen.load_state_dict(self._resume["generator"])
+            self._resume = None  # free the checkpoint's tensors
         self.generator = gen
         self._dataset = dataset
         self._bounds = data_bounds(dataset.x) if dataset.kind != "image" else None
-        self._t_start = time.time()
+        # curve times continue where a continued run left off
+        self._t_start = time.time() - (self.history.times[-1] if self.history.times else 0.0)
         with self._lock:  # a pause that arrived while queued or loading takes effect now
             self._set_status("paused" if self._pause.is_set() else "running")
-        metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
-        last_flush = time.time()
-        last_good_ckpt = -1
+        self._metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
+        self._last_flush = time.time()
+        self._last_good_ckpt = self.resumed_from if self.resumed_from else -1
         try:
             while self.step < cfg.steps:
                 if self._stop.is_set():
                     break
                 if self._pause.is_set():
-                    metrics.flush()
+                    self._metrics.flush()
                     self._pause_wait()
                     continue
                 t0 = time.time()
                 with self.model_lock:
                     losses = gen.train_step()
                 self._t_active += time.time() - t0
-                bad = [k for k, v in losses.items() if not math.isfinite(v)]
-                if bad:
-                    raise TrainingError(
-                        f"Training diverged at step {self.step + 1}: {', '.join(bad)} became "
-                        f"{losses[bad[0]]}. Lower the learning rate(s) or the batch size and start again; "
-                        f"the last good checkpoint (step {last_good_ckpt if last_good_ckpt >= 0 else 'none'}) is kept."
-                    )
-                now = time.time()
-                with self._lock:
-                    self.step += 1
-                    self.last_losses = losses
-                    self.history.add(self.step, now - self._t_start, losses)
-                    self._rate.append((now, self.step))
-                metrics.write(json.dumps({"step": self.step, "t": round(now - self._t_start, 4), **losses}) + "\n")
-                self._emit(Event("step", self.step, {"losses": losses}))
-                if self.step % cfg.sample_every == 0 or self.step == 1:
-                    self._snapshot_samples()
-                elif now - self._last_preview_t >= self.live_preview_s:
-                    self._snapshot_samples(save=False)  # live view only; the folder keeps every K steps
-                if self.step % cfg.checkpoint_every == 0:
-                    self._checkpoint()
-                    last_good_ckpt = self.step
-                if now - last_flush > 1.0:
-                    metrics.flush()
-                    last_flush = now
+                self._record_step(losses)
+                self._throttle(t0)
         finally:
-            metrics.close()
+            self._metrics.close()
         if self._saved_step != self.step:
             self._snapshot_samples()  # the folder always ends with the final model's samples
         self._checkpoint()
         self._finish("stopped" if self.step < cfg.steps else "finished")
 
+    def _check_finite(self, losses: dict[str, float], what: str = "step") -> None:
+        bad = [k for k, v in losses.items() if not math.isfinite(v)]
+        if bad:
+            good = self._last_good_ckpt if self._last_good_ckpt >= 0 else "none"
+            raise TrainingError(
+                f"Training diverged at {what} {self.step + 1}: {', '.join(bad)} became "
+                f"{losses[bad[0]]}. Lower the learning rate(s) or the batch size and start again; "
+                f"the last good checkpoint (step {good}) is kept."
+            )
+
+    def _record_step(self, losses: dict[str, float]) -> None:
+        """Book-keeping after one complete step: curves, metrics file, samples, checkpoint."""
+        cfg = self.config
+        self._check_finite(losses)
+        now = time.time()
+        with self._lock:
+            self.step += 1
+            self.last_losses = losses
+            self.history.add(self.step, now - self._t_start, losses)
+            self._rate.append((now, self.step))
+        self._metrics.write(json.dumps({"step": self.step, "t": round(now - self._t_start, 4), **losses}) + "\n")
+        self._emit(Event("step", self.step, {"losses": losses}))
+        if self.step % cfg.sample_every == 0 or self.step == 1:
+            self._snapshot_samples()
+        elif now - self._last_preview_t >= self.live_preview_s:
+            self._snapshot_samples(save=False)  # live view only; the folder keeps every K steps
+        if self.step % cfg.checkpoint_every == 0:
+            self._checkpoint()
+            self._last_good_ckpt = self.step
+        if now - self._last_flush > 1.0:
+            self._metrics.flush()
+            self._last_flush = now
+
+    def _throttle(self, t0: float) -> None:
+        """Honour the speed limit; a stop or pause interrupts the wait at once."""
+        limit = self.max_steps_per_s
+        if limit:
+            delay = 1.0 / limit - (time.time() - t0)
+            end = time.time() + delay
+            while delay > 0 and not self._stop.is_set() and not self._pause.is_set():
+                self._stop.wait(min(delay, 0.05))
+                delay = end - time.time()
+
+    def _single_update(self) -> None:
+        """Step-by-step mode: one update (or one whole step), then refresh the live preview at once."""
+        gen = self.generator
+        assert gen is not None
+        with self._lock:
+            whole = self._step_requests > 0
+            if whole:
+                self._step_requests -= 1
+            else:
+                self._update_requests -= 1
+        t0 = time.time()
+        before = gen.step_
+        while True:
+            with self.model_lock:
+                what, losses = gen.train_update()
+            self._check_finite(losses, what)
+            completed = gen.step_ > before
+            with self._lock:
+                self.last_update = (what, dict(losses))
+            self._emit(Event("update", self.step, {"what": what, "losses": losses}))
+            if completed or not whole:
+                break
+        self._t_active += time.time() - t0
+        if completed:
+            self._record_step(losses)
+        self._snapshot_samples(save=False)
+
     def _pause_wait(self) -> None:
-        while self._pause.is_set() and not self._stop.is_set():
+        while self._pause.is_set() and not self._stop.is_set() and self.step < self.config.steps:
+            if self._update_requests > 0 or self._step_requests > 0:
+                self._single_update()
+                continue
             self._stop.wait(0.05)
         with self._lock:
-            if self.status == "paused":
+            self._update_requests = self._step_requests = 0
+            if self.status == "paused" and not self._pause.is_set():
                 self._set_status("running")
 
     # ---- outputs ---------------------------------------------------------------------------
@@ -414,6 +558,8 @@ class Run:
                 last_losses=dict(self.last_losses), preview_step=self.preview_step, preview_png=self.preview_png,
                 preview_points=self.preview_points, error=self.error, queue_position=qpos,
                 dataset=self.config.dataset, generator=self.config.generator,
+                last_update=self.last_update, max_steps_per_s=self.max_steps_per_s,
+                resumed_from=self.resumed_from,
             )
 
     def sample(self, n: int, condition: Any = None, seed: int | None = None) -> np.ndarray:
