@@ -1,0 +1,124 @@
+"""Benchmark (not a test): how close the conv generators' training steps get to this CPU's matmul peak.
+
+1. Measured fp32 matmul GFLOP/s (square ``torch.mm``, the best a BLAS does here) for 1 and N threads.
+2. For each conv generator at its default batch size: FLOPs of one training step counted with
+   ``torch.utils.flop_counter.FlopCounterMode`` (forward + backward of every update in the step),
+   divided by the measured step time = achieved GFLOP/s, and its share of the matmul peak.
+3. Variants side by side in the same run: threads (1 vs all), channels_last, batch size, and
+   ``torch.compile`` (skipped with a note when it cannot build here).
+
+    .venv/bin/python bench/flops.py [--generators dcgan,vae,wgan_gp] [--steps 30] [--no-compile]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from synth_core.data import load_dataset  # noqa: E402
+from synth_core.generators import get_generator  # noqa: E402
+
+CONV_NETS = ("G_", "D_", "net_")  # attributes holding the conv modules of our generators
+
+
+def matmul_gflops(n: int = 1024, reps: int = 20) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    best = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2 * n ** 3 / best / 1e9
+
+
+def make(name: str, params: dict, channels_last: bool, compile_: bool):
+    ds = load_dataset("mnist")
+    gen = get_generator(name)(**params).setup(ds, seed=0)
+    if channels_last:
+        for attr in CONV_NETS:
+            if hasattr(gen, attr):
+                getattr(gen, attr).to(memory_format=torch.channels_last)
+        gen._x_cache = gen.data_tensor().contiguous(memory_format=torch.channels_last)
+    if compile_:
+        for attr in CONV_NETS:
+            if hasattr(gen, attr):
+                setattr(gen, attr, torch.compile(getattr(gen, attr)))
+    return gen
+
+
+def step_flops(gen) -> int:
+    with FlopCounterMode(display=False) as fc:
+        gen.train_step()
+    return fc.get_total_flops()
+
+
+def step_time(gen, steps: int) -> float:
+    for _ in range(3):
+        gen.train_step()
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        gen.train_step()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return times[len(times) // 2]  # median: robust to a noisy neighbour
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--generators", default="dcgan,vae,wgan_gp")
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--no-compile", action="store_true")
+    args = ap.parse_args(argv)
+    n_threads = os.cpu_count() or 1
+    peaks = {}
+    for t in sorted({1, n_threads}):
+        torch.set_num_threads(t)
+        peaks[t] = matmul_gflops()
+    print(f"matmul peak: " + ", ".join(f"{t} thread(s) {g:.1f} GFLOP/s" for t, g in peaks.items()), flush=True)
+    rows = []
+    for name in args.generators.split(","):
+        cls = get_generator(name)
+        bs = dict((p.name, p.default) for p in cls.params).get("batch_size", 64)
+        base = {"arch": "conv"} if any(p.name == "arch" for p in cls.params) else {}
+        variants = [("default", n_threads, {}, False, False), ("1 thread", 1, {}, False, False),
+                    ("channels_last", n_threads, {}, True, False),
+                    (f"batch {bs * 2}", n_threads, {"batch_size": bs * 2}, False, False),
+                    (f"batch {bs // 2}", n_threads, {"batch_size": max(8, bs // 2)}, False, False)]
+        if not args.no_compile:
+            variants.append(("torch.compile", n_threads, {}, False, True))
+        for label, threads, extra, cl, comp in variants:
+            torch.set_num_threads(threads)
+            try:
+                gen = make(name, {**base, **extra}, cl, comp)
+                flops = step_flops(make(name, {**base, **extra}, cl, False))
+                sec = step_time(gen, args.steps)
+            except Exception as exc:  # noqa: BLE001 - e.g. torch.compile without a C++ toolchain
+                rows.append((name, label, threads, None, None, None, None, f"{type(exc).__name__}: {str(exc)[:60]}"))
+                print(f"{name} {label}: failed: {exc!s:.200}", file=sys.stderr, flush=True)
+                continue
+            gf = flops / sec / 1e9
+            bsz = gen.hparams.get("batch_size", bs)
+            rows.append((name, label, threads, flops / 1e9, sec * 1e3, gf, bsz / sec, f"{gf / peaks[threads]:.0%}"))
+            print(f"{name} {label}: {flops / 1e9:.2f} GFLOP/step, {sec * 1e3:.1f} ms, {gf:.1f} GFLOP/s", file=sys.stderr, flush=True)
+    torch.set_num_threads(n_threads)
+    print(f"\n| generator | variant | threads | GFLOP/step | ms/step | GFLOP/s | samples/s | of matmul peak |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, label, threads, gfl, ms, gf, sps, share in rows:
+        if gfl is None:
+            print(f"| {name} | {label} | {threads} | | | | | {share} |")
+        else:
+            print(f"| {name} | {label} | {threads} | {gfl:.3f} | {ms:.1f} | {gf:.1f} | {sps:.0f} | {share} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
