@@ -149,7 +149,7 @@ BAD: dict[str, tuple[type[SynthLabError], str]] = {
     "binary_as_csv": (DataError, r"is a binary file \(ZIP, PNG or Parquet\), not CSV text"),
     "nul_bytes": (DataError, r"contains NUL bytes"),
     "unsupported": (DataError, r"unsupported file type '.xlsx'.*export spreadsheets as CSV"),
-    "oversize": (DataError, r"the upload limit is 0.0 MB"),
+    "oversize": (DataError, r"the upload limit is 100 bytes \(0.0 MB\)"),
     "bad_parquet": (DataError, r"is not a valid Parquet file"),
     "npy_object": (DataError, r"holds Python objects \(dtype=object\), which SynthLab never unpickles"),
     "npz_object_y": (DataError, r"y holds Python objects \(dtype=object\)"),
@@ -370,7 +370,10 @@ def test_zip_good_path_with_class_folders():
     ds = load_upload("pets.zip", zipped(entries), options={"image_side": 16})
     assert ds.kind == "image" and ds.x.shape == (7, 1, 16, 16)
     assert ds.classes == ["cat", "dog"] and ds.y.tolist() == [0, 0, 0, 1, 1, 1, 1]
-    assert ds.x.min() >= -1 and ds.x.max() <= 1 and ds.meta["warnings"] == []
+    assert ds.x.min() >= -1 and ds.x.max() <= 1
+    # the one 40x30 photo among 20x20 ones is cropped: said once, with the sizes
+    assert ds.meta["warnings"] == ["the images have 2 different sizes (e.g. 20x20 (6), 40x30 (1)); each was "
+                                   "centre-cropped to a square and resized to 16x16."]
     rgb = load_upload("c.zip", zipped({f"{i}.png": b for i, b in enumerate(digit_images(3, rgb=True))}))
     assert rgb.x.shape == (3, 3, 28, 28) and rgb.y is None  # colour detected, no folders -> no labels
     gray = load_upload("c.zip", zipped({f"{i}.png": b for i, b in enumerate(digit_images(3, rgb=True))}),

@@ -107,31 +107,84 @@ class DatasetInfo:
 _REGISTRY: dict[str, DatasetInfo] = {}
 _CACHE: dict[str, Dataset] = {}
 _LOCK = threading.Lock()
+_REG_LOCK = threading.RLock()  # registry edits (uploads register at run time, from any thread)
+
+#: names of datasets made from a user's file (see ``user_data``): ``upload-<slug>-<hash8>``
+UPLOAD_PREFIX = "upload-"
+
+
+def is_upload(name: str) -> bool:
+    """True for datasets made from a user's uploaded file (their names start with ``upload-``)."""
+    return isinstance(name, str) and name.startswith(UPLOAD_PREFIX)
 
 
 def register_dataset(name: str, *, kind: str, label: str, description: str, offline: bool = True):
     """Decorator for a zero-argument loader returning a :class:`Dataset`. Duplicate names raise."""
 
     def deco(fn: Callable[[], Dataset]) -> Callable[[], Dataset]:
-        if name in _REGISTRY:
-            raise ValueError(f"dataset {name!r} is already registered")
-        if kind not in KINDS:
-            raise ValueError(f"dataset {name!r}: kind must be one of {KINDS}")
-        _REGISTRY[name] = DatasetInfo(name, kind, label, description, fn, offline)
+        register_loader(name, fn, kind=kind, label=label, description=description, offline=offline)
         return fn
 
     return deco
 
 
-def list_datasets(kind: str | None = None) -> list[DatasetInfo]:
-    return [d for d in _REGISTRY.values() if kind is None or d.kind == kind]
+def register_loader(name: str, loader: Callable[[], Dataset], *, kind: str, label: str, description: str,
+                    offline: bool = True, exist_ok: bool = False) -> DatasetInfo:
+    """Register a zero-argument loader (the non-decorator form, for datasets made at run time).
+
+    A duplicate name raises, unless ``exist_ok`` and the registered entry has the same kind (then
+    the existing entry is returned: registering a saved upload twice is a no-op).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"dataset {name!r}: kind must be one of {KINDS}")
+    with _REG_LOCK:
+        old = _REGISTRY.get(name)
+        if old is not None:
+            if exist_ok and old.kind == kind:
+                return old
+            raise ValueError(f"dataset {name!r} is already registered")
+        info = DatasetInfo(name, kind, label, description, loader, offline)
+        _REGISTRY[name] = info
+        return info
+
+
+def unregister_dataset(name: str) -> bool:
+    """Forget a dataset and its cached copy (tests use it to simulate a server restart)."""
+    with _REG_LOCK, _LOCK:
+        _CACHE.pop(name, None)
+        return _REGISTRY.pop(name, None) is not None
+
+
+def cache_dataset(name: str, ds: Dataset) -> None:
+    """Put an already-loaded dataset in the per-process cache (an upload was just parsed: no need to
+    parse it again on first use)."""
+    info = dataset_info(name)
+    if ds.kind != info.kind or ds.name != name:
+        raise ValueError(f"dataset {name!r}: cached copy has name {ds.name!r} and kind {ds.kind}")
+    with _LOCK:
+        _CACHE[name] = ds
+
+
+def list_datasets(kind: str | None = None, *, uploads: bool = True) -> list[DatasetInfo]:
+    """Registered datasets (optionally of one kind); ``uploads=False`` leaves out users' uploads."""
+    return [d for d in list(_REGISTRY.values())
+            if (kind is None or d.kind == kind) and (uploads or not is_upload(d.name))]
 
 
 def dataset_info(name: str) -> DatasetInfo:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ConfigError(f"Unknown dataset {name!r}; choose one of: {', '.join(_REGISTRY)}") from None
+    """The registry entry for ``name``. An ``upload-...`` name not registered in this process (a
+    restarted server, the CLI, a run's worker) is looked up among the uploads saved on disk."""
+    info = _REGISTRY.get(name)
+    if info is None and is_upload(name):
+        from .user_data import register_saved_upload  # lazy: user_data imports this module
+
+        if register_saved_upload(name):
+            info = _REGISTRY.get(name)
+    if info is None:
+        builtin = [n for n in _REGISTRY if not is_upload(n)]
+        hint = " (an uploaded dataset: upload the file again)" if is_upload(name) else ""
+        raise ConfigError(f"Unknown dataset {name!r}{hint}; choose one of: {', '.join(builtin)}")
+    return info
 
 
 def load_dataset(name: str) -> Dataset:

@@ -95,6 +95,11 @@ def _mb(n: float) -> str:
     return f"{n / MB:,.1f} MB"
 
 
+def _size(n: int) -> str:
+    """Human-readable size: KB below a megabyte, so a small compressed entry is not '0.0 MB'."""
+    return f"{n / 1024:,.1f} KB" if n < MB else _mb(n)
+
+
 def dataset_name(filename: str) -> str:
     """'My data (v2).csv' -> 'upload-my-data-v2': safe for run ids and folder names."""
     stem = PurePosixPath(filename.replace("\\", "/")).name.rsplit(".", 1)[0]
@@ -130,8 +135,16 @@ def _check_size(name: str, data: bytes, opts: UploadOptions, sample_of: str) -> 
     if len(data) == 0:
         raise DataError(f"{name!r} is empty (0 bytes): choose the file again, or check that it was saved.")
     if len(data) > opts.max_bytes:
-        raise DataError(f"{name!r} is {_mb(len(data))}; the upload limit is {_mb(opts.max_bytes)}. Upload a random "
-                        f"sample of {sample_of}.")
+        raise too_big(name, len(data), opts, sample_of)
+
+
+def too_big(name: str, n_bytes: int, opts: UploadOptions, sample_of: str = "the rows (or smaller/fewer images)"
+            ) -> DataError:
+    """The error for a file over ``opts.max_bytes`` (also used before reading a file from disk)."""
+    size, limit = _mb(n_bytes), _mb(opts.max_bytes)
+    if size == limit:  # just over: rounding would print "50.0 MB; the limit is 50.0 MB"
+        size, limit = f"{n_bytes:,} bytes", f"{opts.max_bytes:,} bytes ({limit})"
+    return DataError(f"{name!r} is {size}; the upload limit is {limit}. Upload a random sample of {sample_of}.")
 
 
 def read_table(name: str, data: bytes, *, options: UploadOptions | Mapping[str, Any] | None = None
@@ -198,10 +211,13 @@ def _read_csv(name: str, data: bytes, opts: UploadOptions, warnings: list[str]) 
     old_limit = csv.field_size_limit()
     header: list[str] | None = None
     n_rows = 0
+    row: list[str] = []
+    row_start = last_end = 0
     try:
         csv.field_size_limit(max(old_limit, limit))
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
         for row in reader:
+            row_start, last_end = last_end + 1, reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line (pandas skips them too)
             if header is None:
@@ -229,6 +245,10 @@ def _read_csv(name: str, data: bytes, opts: UploadOptions, warnings: list[str]) 
                         f"(detected {shown}).") from None
     finally:
         csv.field_size_limit(old_limit)
+    if row and any("\n" in cell for cell in row) and text.count('"') % 2 == 1:
+        # the csv module reads an unclosed quote to the end of the file without complaint
+        raise DataError(f"{name!r} has a quote (\") that is opened and never closed, near line {row_start}: the "
+                        f"rest of the file was read as one cell. Close or remove that quote.")
     if header is None:
         raise DataError(f"{name!r} has no content: it needs a header row and data rows.")
     if n_rows == 0:
@@ -404,7 +424,7 @@ def _check_zip_entries(name: str, zf: zipfile.ZipFile, opts: UploadOptions) -> l
     for i in files:
         ratio = i.file_size / max(i.compress_size, 1)
         if i.file_size > MB and ratio > opts.max_ratio:
-            raise DataError(f"{name!r}: entry {i.filename!r} expands {ratio:,.0f}x ({_mb(i.compress_size)} -> "
+            raise DataError(f"{name!r}: entry {i.filename!r} expands {ratio:,.0f}x ({_size(i.compress_size)} -> "
                             f"{_mb(i.file_size)}), which looks like a zip bomb; the archive is refused.")
     return files
 
@@ -593,8 +613,9 @@ def _arrays_to_dataset(name: str, x: np.ndarray, y: np.ndarray | None, opts: Upl
 # ----------------------------------------------------------------------------------------------
 # ZIP of images
 # ----------------------------------------------------------------------------------------------
-def _decode_image(blob: bytes, member: str, side: int, opts: UploadOptions) -> np.ndarray:
-    """One PNG/JPEG -> side x side x 3 uint8, centre-cropped to a square then resized."""
+def _decode_image(blob: bytes, member: str, side: int, opts: UploadOptions) -> tuple[np.ndarray, tuple[int, int]]:
+    """One PNG/JPEG -> (side x side x 3 uint8, centre-cropped to a square then resized; its original
+    width x height)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
@@ -606,12 +627,19 @@ def _decode_image(blob: bytes, member: str, side: int, opts: UploadOptions) -> n
                                 f"(decompression-bomb guard). Shrink it first.")
             img.load()
             rgb = ImageOps.exif_transpose(img).convert("RGB")  # phone photos store rotation in EXIF
+            size = rgb.size
             rgb = ImageOps.fit(rgb, (side, side), Image.Resampling.LANCZOS)
-            return np.asarray(rgb, dtype=np.uint8)
+            return np.asarray(rgb, dtype=np.uint8), size
     except DataError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise _CorruptImage(f"{member!r} is not a readable image ({type(exc).__name__}: {exc})") from None
+    except Image.DecompressionBombError:  # PIL refuses at open() past 2x its own limit: say so, do not skip
+        limit = min(opts.max_image_pixels, Image.MAX_IMAGE_PIXELS or opts.max_image_pixels)
+        raise DataError(f"image {member!r} declares more than {2 * (Image.MAX_IMAGE_PIXELS or limit):,} pixels; the "
+                        f"limit is {limit:,} (decompression-bomb guard). Shrink it first.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        why = ("not a PNG/JPEG that can be decoded: damaged, or another format" if isinstance(exc, UnidentifiedImageError)
+               else f"{type(exc).__name__}: {exc}")  # PIL's own text names an internal buffer: not useful
+        raise _CorruptImage(f"{member!r} is not a readable image ({why})") from None
 
 
 class _CorruptImage(Exception):
@@ -653,13 +681,15 @@ def _load_image_zip(name: str, data: bytes, opts: UploadOptions) -> Dataset:
             raise DataError(f"{len(images):,} images at {side}x{side} exceed the memory limit; use a smaller side "
                             f"or fewer images.")
         budget = opts.max_uncompressed
-        pixels, kept, bad = [], [], []
+        pixels, kept, bad, sizes = [], [], [], {}
         for fn, info in images:
             blob = _read_member(zf, info, budget, name)
             budget -= len(blob)
             try:
-                pixels.append(_decode_image(blob, fn, side, opts))
+                img, size = _decode_image(blob, fn, side, opts)
+                pixels.append(img)
                 kept.append(fn)
+                sizes[size] = sizes.get(size, 0) + 1
             except _CorruptImage as exc:
                 if not opts.skip_bad_images:
                     raise DataError(f"{name!r}: {exc}. Remove or re-save that file.") from None
@@ -671,6 +701,11 @@ def _load_image_zip(name: str, data: bytes, opts: UploadOptions) -> Dataset:
                         + (" ..." if len(bad) > 3 else ""))
     if len(pixels) < opts.min_rows:
         raise DataError(f"{name!r} has {len(pixels)} readable image(s); at least {opts.min_rows} are needed.")
+    if len(sizes) > 1:
+        common = sorted(sizes.items(), key=lambda kv: -kv[1])[:3]
+        warnings.append(f"the images have {len(sizes)} different sizes (e.g. "
+                        + ", ".join(f"{w}x{h} ({k})" for (w, h), k in common)
+                        + f"); each was centre-cropped to a square and resized to {side}x{side}.")
     arr = np.stack(pixels)  # N x side x side x 3
     gray = bool(np.all(arr[..., 0] == arr[..., 1]) and np.all(arr[..., 1] == arr[..., 2]))
     rgb = opts.color == "rgb" or (opts.color == "auto" and not gray)

@@ -6,9 +6,12 @@ second tab re-attaches to the same run instead of losing it.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
-from ..data import Dataset, dataset_info, load_dataset  # noqa: F401 (load_dataset re-exported for pages)
+from ..data import Dataset, DatasetInfo, dataset_info, load_dataset  # noqa: F401 (load_dataset re-exported for pages)
+from ..data.base import is_upload
 from ..errors import SynthLabError
 from ..train import JobManager, Run, get_manager
 
@@ -62,3 +65,54 @@ def follow(run: Run) -> None:
     st.session_state["run_id"] = run.id
     st.session_state.pop("run_detached", None)
     st.query_params["run"] = run.id
+
+
+# ----------------------------------------------------------------------------------------------
+# Uploads: each browser session sees only its own (built-ins are everyone's)
+# ----------------------------------------------------------------------------------------------
+UPLOADS_KEY = "uploads"
+_PENDING_SELECT = "_pending_dataset_select"
+
+
+def my_uploads() -> list[str]:
+    """Names of the datasets this browser session uploaded, oldest first."""
+    return list(st.session_state.setdefault(UPLOADS_KEY, []))
+
+
+def dataset_choices() -> list[str]:
+    """What this session's dataset picker offers: every built-in, then its own uploads."""
+    from ..data.user_data import builtin_datasets
+
+    names = [d.name for d in builtin_datasets()] + my_uploads()
+    current = dataset_name()
+    if current not in names and is_upload(current):
+        names.append(current)  # chosen by this session (e.g. before its upload list was cleared)
+    return names
+
+
+def apply_pending_select(widget_key: str) -> None:
+    """Call before drawing the dataset selectbox: a dataset chosen elsewhere (an upload) becomes its
+    value. A widget's state cannot be set after the widget is drawn in the same run."""
+    pending = st.session_state.pop(_PENDING_SELECT, None)
+    if pending is not None:
+        st.session_state[widget_key] = pending
+
+
+def use_upload(filename: str, data: bytes, options: Any = None) -> DatasetInfo | None:
+    """Save and select an uploaded file. On a :class:`SynthLabError` show it with ``st.error`` and
+    return None: the previous dataset stays selected and nothing else changes."""
+    from ..data.user_data import save_upload
+
+    try:
+        info = save_upload(filename, data, options)
+        load_dataset(info.name)
+    except SynthLabError as exc:
+        st.error(str(exc))
+        return None
+    uploads = my_uploads()
+    if info.name not in uploads:
+        uploads.append(info.name)
+    st.session_state[UPLOADS_KEY] = uploads
+    st.session_state["dataset"] = info.name
+    st.session_state[_PENDING_SELECT] = info.name
+    return info
