@@ -32,7 +32,7 @@ def test_run_folder_contents(tmp_path):
     files = {p.name for p in run.path.iterdir()}
     assert {"config.json", "status.json", "metrics.jsonl", "samples", "checkpoint.pt"} <= files
     cfg = json.loads((run.path / "config.json").read_text())
-    assert cfg["generator"] == "dcgan" and cfg["params"]["batch_size"] == 16 and cfg["params"]["lr_g"] == 2e-4
+    assert cfg["generator"] == "dcgan" and cfg["params"]["batch_size"] == 16 and cfg["params"]["lr_g"] == 1e-3
     rows = [json.loads(line) for line in (run.path / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == list(range(1, 13))
     assert all(math.isfinite(r["loss_d"]) for r in rows)
