@@ -14,6 +14,8 @@ pages = [
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
+    st.Page("pages/explore.py", title="Latent space", icon=":material/scatter_plot:"),
+    st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
 ]
 nav = st.navigation(pages)
 
