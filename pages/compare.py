@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,8 @@ from synth_core.errors import SynthLabError
 from synth_core.generators import get_generator
 from synth_core.metrics import GROUPS, draw_for_report, report
 from synth_core.train import load_generator
-from synth_core.train.export import samples_frame
+from synth_core.train.conditional import condition_columns, parse_where, sample_where_labelled
+from synth_core.train.export import samples_csv, samples_frame
 from synth_core.ui import session
 from synth_core.viz.figures import scatter_figure, value_histogram
 from synth_core.viz.grid import data_bounds, image_grid, png_bytes
@@ -59,11 +61,13 @@ try:
         ds = load_dataset(live.config.dataset)
         sample_fn, step = live.sample, live.step
         conditional = bool(getattr(live.generator, "conditional", False))
+        model, model_lock = live.generator, live.model_lock  # the lock keeps sampling off a training step
         source = f"live model at step {step:,}"
     else:
         gen, config, ds = _disk_generator(str(rec.path), rec.checkpoint.stat().st_mtime)
         sample_fn, step = gen.sample, gen.step_
         conditional = bool(getattr(gen, "conditional", False))
+        model, model_lock = gen, None
         source = f"checkpoint at step {step:,}"
     synth = sample_fn(int(n), seed=seed)
 except SynthLabError as exc:
@@ -105,6 +109,41 @@ elif ds.kind == "tabular":
                                                          "real": levels.values[:20].tolist(),
                                                          "synth": [float(syn.get(k, 0.0)) for k in levels.index[:20]]},
                                                   height=240), key=f"cmp_col_{i}", width="stretch")
+    with st.expander("Generate rows where …"):
+        try:
+            cond_cols = condition_columns(ds)
+        except SynthLabError:
+            cond_cols = {}
+        if not cond_cols:
+            st.caption("This table has no categorical, boolean or label column to condition on.")
+        else:
+            first = next(iter(cond_cols.values()))
+            example = f"{first.name}={first.levels[0]}" if first.levels else ""
+            st.caption("Rows whose values you choose, e.g. `" + example + "`; separate several with commas. "
+                       "Columns: " + ", ".join(f"`{k}`" for k in cond_cols) + ". CTGAN conditions on a column "
+                       "directly; other generators keep only the samples that match.")
+            w1, w2 = st.columns([3, 1])
+            where_text = w1.text_input("Condition (column=value)", key="compare_where", placeholder=example)
+            where_n = int(w2.number_input("Rows", min_value=1, max_value=100_000, value=500, step=100,
+                                          key="compare_where_n"))
+            if st.button("Generate rows", key="compare_where_go"):
+                try:
+                    where = parse_where(where_text, ds)
+                    with model_lock if model_lock is not None else nullcontext():
+                        wx, wy = sample_where_labelled(model, ds, where_n, where, seed=seed)
+                except SynthLabError as exc:
+                    st.session_state.pop("compare_where_result", None)
+                    st.error(str(exc))
+                else:
+                    st.session_state["compare_where_result"] = {
+                        "run": rid, "where": where_text, "frame": samples_frame(wx, ds, wy).head(100),
+                        "csv": samples_csv(wx, ds, wy), "n": len(wx)}
+            res = st.session_state.get("compare_where_result")
+            if res is not None and res["run"] == rid:
+                st.text(f"{res['n']:,} rows where {res['where']} (first 100 shown)")  # user text: shown literally
+                st.dataframe(res["frame"], width="stretch", height=260)
+                st.download_button("Download CSV", res["csv"], file_name=f"{rid}-where.csv", mime="text/csv",
+                                   key="dl_where_csv")
 else:
     left, right = st.columns([3, 2])
     with left:
