@@ -2,21 +2,27 @@
 
 The training loop runs in a background worker owned by the process-wide JobManager; this page
 only starts/pauses/stops it and polls a snapshot about once a second (``st.fragment(run_every)``).
+For 2-D points it also shows the teaching views (decision surface, gradient arrows, density, MCMC
+trace: ``synth_core.train.views``), a step-by-step mode, and a "draw your own data" panel.
 """
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from synth_core.data import dataset_info
+from synth_core.data import drawn
 from synth_core.errors import SynthLabError
 from synth_core.generators import get_generator, list_generators
 from synth_core.params import Param
 from synth_core.train import Run, RunConfig
+from synth_core.train import views
 from synth_core.ui import session
 from synth_core.ui.widgets import param_form, param_widget, reset_params
-from synth_core.viz.figures import loss_figure, scatter_figure
+from synth_core.viz.figures import loss_figure
+from synth_core.viz import views2d
 from synth_core.viz.grid import data_bounds
-from synth_core.viz.text import format_seconds
+from synth_core.viz.text import escape_markdown, format_seconds
 
 STATUS_BADGE = {"queued": ":orange-badge[queued]", "running": ":blue-badge[running]",
                 "paused": ":violet-badge[paused]", "finished": ":green-badge[finished]",
@@ -24,6 +30,10 @@ STATUS_BADGE = {"queued": ":orange-badge[queued]", "running": ":blue-badge[runni
 
 
 st.title("Train")
+try:
+    drawn.register_saved_drawings()  # drawings saved before a restart stay selectable
+except SynthLabError as exc:
+    st.error(str(exc))
 ds = session.current_dataset()
 mgr = session.manager()
 run = session.current_run()
@@ -36,11 +46,59 @@ gen_name = st.session_state.get("train_gen", preferred)
 if gen_name not in gen_names:
     gen_name = preferred if preferred in gen_names else gen_names[0]
 
+DEFAULT_BLOBS = pd.DataFrame({"x": [-1.0, 1.0, 0.0], "y": [-0.5, -0.5, 1.2], "spread": [0.25, 0.25, 0.15],
+                              "weight": [1.0, 1.0, 0.5]})
+
+
+def _add_selection() -> None:
+    """Canvas selection callback: add the lasso/box-selected grid points to the drawing."""
+    sel = st.session_state.get("draw_canvas")
+    picked = {int(p["point_index"]) for p in (sel.selection.points if sel else [])
+              if p.get("curve_number", 0) == 0 and "point_index" in p}
+    st.session_state["draw_points"] = sorted(set(st.session_state.get("draw_points", [])) | picked)
+
+
+def _draw_panel() -> None:
+    """Blobs in a table plus points selected on a grid -> preview -> a new points dataset."""
+    st.caption("Lasso or box-select points on the grid (each becomes a small blob), and/or edit the "
+               "blob table (x, y, spread = std, weight). Then use it as the training data.")
+    grid_pts = drawn.candidate_grid()
+    chosen = [i for i in st.session_state.get("draw_points", []) if 0 <= i < len(grid_pts)]
+    st.plotly_chart(views2d.draw_canvas_figure(grid_pts, chosen, drawn.CANVAS), key="draw_canvas",
+                    on_select=_add_selection, selection_mode=("lasso", "box"), width="stretch")
+    if chosen and st.button(f"Clear {len(chosen)} selected points", key="draw_clear"):
+        st.session_state["draw_points"] = []
+        st.rerun()
+    table = st.data_editor(DEFAULT_BLOBS, num_rows="dynamic", key="draw_blobs", width="stretch",
+                           column_config={"spread": st.column_config.NumberColumn(min_value=0.001),
+                                          "weight": st.column_config.NumberColumn(min_value=0.0)})
+    c1, c2 = st.columns(2)
+    n = int(c1.number_input("Samples", min_value=drawn.MIN_SAMPLES, max_value=drawn.MAX_SAMPLES, value=5000,
+                            step=500, key="draw_n"))
+    seed = int(c2.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="draw_seed"))
+    try:
+        comps = drawn.components(drawn.parse_blobs(table.to_dict("records")), grid_pts[chosen])
+        preview = drawn.sample_components(comps, min(n, 2000), seed)
+    except SynthLabError as exc:
+        st.warning(str(exc))
+        return
+    st.plotly_chart(views2d.samples_view(None, preview, drawn.CANVAS, height=300), key="draw_preview",
+                    width="stretch")
+    if st.button("Use this distribution", type="primary", key="draw_use"):
+        try:
+            name = drawn.save_drawing(drawn.make_drawn_dataset(comps, n, seed))
+        except SynthLabError as exc:
+            st.error(str(exc))
+        else:
+            if session.set_dataset(name):
+                st.rerun()
+
+
 controls, live_col = st.columns([2, 3], gap="large")
 
 with controls:
-    st.markdown(f"Data: **{dataset_info(ds.name).label}** · {len(ds):,} samples "
-                f"<span style='color:gray'>(change it on the Data page)</span>", unsafe_allow_html=True)
+    st.markdown(f"Data: **{escape_markdown(dataset_info(ds.name).label)}** · {len(ds):,} samples "
+                f":gray[(change it on the Data page)]")
     gen_name = st.selectbox("Generator", gen_names, index=gen_names.index(gen_name), key="train_gen_select",
                             format_func=lambda n: f"{get_generator(n).label}  ·  {get_generator(n).family}")
     st.session_state["train_gen"] = gen_name
@@ -73,6 +131,9 @@ with controls:
         else:
             session.follow(new)
             run = new
+    if ds.kind == "points":
+        with st.expander("Draw your own data", icon=":material/draw:"):
+            _draw_panel()
     busy = [r for r in mgr.active() if run is None or r.id != run.id]
     if busy:
         st.caption(f"{len(busy)} other run(s) active on this server; runs train one at a time on CPU "
@@ -103,6 +164,41 @@ with live_col:
         # once per page run, not on every poll of the fragment below
         bounds = data_bounds(run_ds.x) if run_ds.kind != "image" else None
 
+        view_options = (views.available_views(get_generator(first.generator))
+                        if run_ds.kind == "points" and run_ds.x.shape[1] == 2 else [])
+        if st.session_state.get("train_speed_run") != run.id:  # the slider shows this run's limit
+            st.session_state["train_speed"] = views.speed_value(first.max_steps_per_s)
+            st.session_state["train_speed_run"] = run.id
+        if view_options and st.session_state.get("train_view") not in view_options:
+            st.session_state["train_view"] = views.SAMPLES
+
+        def step_row(snap) -> None:
+            """Step-by-step mode: single updates (D or G for GANs), ten whole steps, a speed limit."""
+            gen = run.generator
+            # while it runs, a click pauses between whole steps: the next update is always D's
+            nxt = views.next_update(gen) if snap.status == "paused" else None
+            ready = gen is not None
+            next_what = nxt[0] if nxt else "discriminator"
+            cols = st.columns([1, 1, 1, 3])
+            if len(views.step_labels(get_generator(snap.generator))) == 2:
+                cols[0].button("Step D", key="step_d", on_click=views.step_and_wait, args=(run, "update", 1),
+                               disabled=not ready or next_what != "discriminator", width="stretch",
+                               help="Pause and do one discriminator (critic) update.")
+                cols[1].button("Step G", key="step_g", on_click=views.step_and_wait, args=(run, "update", 1),
+                               disabled=not ready or next_what != "generator", width="stretch",
+                               help="Pause and do the generator update that completes the step.")
+            else:
+                cols[0].button("Step", key="step_one", on_click=views.step_and_wait, args=(run, "update", 1),
+                               disabled=not ready, width="stretch", help="Pause and do one training step.")
+            cols[2].button("Step ×10", key="step_10", on_click=views.step_and_wait, args=(run, "step", 10),
+                           disabled=not ready, width="stretch", help="Pause and do ten whole steps.")
+            cols[3].select_slider("Speed (steps/s)", options=views.SPEEDS, key="train_speed",
+                                  on_change=lambda: run.set_speed(views.speed_limit(st.session_state["train_speed"])),
+                                  help="Slow training down to watch it learn; max = as fast as the machine goes.")
+            notes = [t for t in (views.describe_update(snap.last_update), nxt[1] if nxt else None) if t]
+            if notes:
+                st.caption(" · ".join(notes))
+
         @st.fragment(run_every=1.0 if first.active else None)
         def live_view() -> None:
             snap = run.snapshot()
@@ -114,28 +210,44 @@ with live_col:
                 text += f" · {rate} · ETA {format_seconds(snap.eta_s)}"
             text += f" · {format_seconds(snap.elapsed_s)} trained"
             st.progress(min(1.0, snap.step / max(snap.total, 1)), text=text)
+            if snap.active:
+                step_row(snap)
             if snap.status == "queued":
                 st.info(f"Waiting for a free training slot (position {snap.queue_position} in the queue).")
             elif snap.status == "failed":
                 st.error(f"The run failed: {snap.error}")
             elif snap.status == "finished":
                 st.success("Training finished. Open **Compare** to see real vs synthetic side by side.")
-            chart, samples = st.columns([1, 1])
+            if view_options:
+                view = st.segmented_control("View", view_options, key="train_view") or views.SAMPLES
+            if run_ds.kind == "image":
+                chart, samples = st.columns([1, 1])
+            else:  # 2-D views need room: the view on top, the losses under it
+                samples, chart = st.container(), st.container()
             with chart:
                 st.markdown("**Losses**")
                 if snap.history["step"]:
-                    st.plotly_chart(loss_figure(snap.history, height=360), key="loss_chart", width="stretch")
+                    st.plotly_chart(loss_figure(snap.history, height=360 if run_ds.kind == "image" else 280),
+                                    key="loss_chart", width="stretch")
                 else:
                     st.caption("Waiting for the first step...")
             with samples:
-                st.markdown(f"**Samples** · step {max(snap.preview_step, 0):,}")
                 if run_ds.kind == "image" and snap.preview_png:
+                    st.markdown(f"**Samples** · step {max(snap.preview_step, 0):,}")
                     st.image(snap.preview_png, caption="The same fixed noise every snapshot", width="stretch")
                 elif snap.preview_points is not None:
-                    st.plotly_chart(scatter_figure(run_ds.x[:2000], snap.preview_points, height=360,
-                                                   bounds=bounds),
-                                    key="sample_scatter", width="stretch")
+                    try:
+                        shown = views.run_view(run, view if view_options else views.SAMPLES, run_ds.x[:2000],
+                                               snap.preview_points, bounds, height=460)
+                    except SynthLabError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.markdown(f"**{shown.name}** · step {max(snap.preview_step, 0):,}")
+                        st.plotly_chart(shown.figure, key="sample_scatter", width="stretch")
+                        if shown.caption:
+                            st.caption(shown.caption)
                 else:
+                    st.markdown("**Samples**")
                     st.caption("Samples appear after the first step.")
 
         live_view()

@@ -81,6 +81,13 @@ def cmd_train(argv: Sequence[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="synthlab train", description="Train a generator and write a run folder.")
     parser.add_argument("--dataset", "-d", default=None, help="dataset name (synthlab datasets); default mnist")
+    parser.add_argument("--data", type=Path, default=None, metavar="PATH",
+                        help="your own file instead of --dataset: CSV/TSV, Parquet, NPZ/NPY or a ZIP of images "
+                             "(saved under $SYNTHLAB_DATA_DIR/uploads, reusable by name)")
+    parser.add_argument("--label", default=None, help="with --data (tables): the label/target column")
+    parser.add_argument("--image-side", type=int, default=28, help="with --data (image ZIP): square side in pixels")
+    parser.add_argument("--color", choices=["auto", "grayscale", "rgb"], default="auto",
+                        help="with --data (image ZIP): colour mode")
     parser.add_argument("--generator", "-g", default=gen_name,
                         help=f"one of: {', '.join(g.name for g in list_generators())}")
     parser.add_argument("--config", type=Path, help="replay a run's config.json (flags given here override it)")
@@ -101,6 +108,22 @@ def cmd_train(argv: Sequence[str]) -> int:
         if v is not None:
             params[p.name] = v
     pick = lambda flag, key, default: flag if flag is not None else file_cfg.get(key, default)  # noqa: E731
+    if args.data is not None:
+        if args.dataset is not None:
+            raise SynthLabError("use either --dataset (a registered name) or --data (a file), not both")
+        from .data.user_data import save_upload_file
+
+        upload = save_upload_file(args.data, {"label": args.label, "image_side": args.image_side,
+                                              "color": args.color})
+        args.dataset = upload.name
+        if not args.quiet:
+            from .data import load_dataset
+
+            print(f"data {args.data.name} -> dataset {upload.name} ({upload.kind})", file=sys.stderr)
+            for w in load_dataset(upload.name).meta.get("warnings", []):
+                print(f"warning: {w}", file=sys.stderr)
+    elif args.label is not None:
+        raise SynthLabError("--label goes with --data (a file); built-in datasets have their labels already")
     config = RunConfig(
         dataset=pick(args.dataset, "dataset", "mnist"), generator=gen_name, params=params,
         steps=pick(args.steps, "steps", None), seed=pick(args.seed, "seed", 0),
@@ -150,16 +173,25 @@ def cmd_sample(argv: Sequence[str]) -> int:
     parser.add_argument("-n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--condition", type=int, default=None, help="class index (conditional generators)")
+    parser.add_argument("--where", default=None, metavar="COL=VALUE[, ...]",
+                        help='tables: only rows with these values, e.g. "sex=F" or "sex=F, smoker=yes"')
     parser.add_argument("--out", "-o", type=Path, required=True,
                         help="output .npz (x in the user's space, and y) or .csv (points and tables)")
     args = parser.parse_args(argv)
     if not 1 <= args.n <= 1_000_000:
         raise SynthLabError("-n must be between 1 and 1,000,000")
+    if args.where is not None and args.condition is not None:
+        raise SynthLabError("use either --condition (a class index) or --where, not both")
     from .train.export import samples_csv, samples_npz
 
     gen, config, ds = load_generator(args.run_dir)
-    x = gen.sample(args.n, condition=args.condition, seed=args.seed)
-    y = np.full(args.n, args.condition, dtype=np.int64) if args.condition is not None else None
+    if args.where is not None:
+        from .train.conditional import parse_where, sample_where_labelled
+
+        x, y = sample_where_labelled(gen, ds, args.n, parse_where(args.where, ds), seed=args.seed)
+    else:
+        x = gen.sample(args.n, condition=args.condition, seed=args.seed)
+        y = np.full(args.n, args.condition, dtype=np.int64) if args.condition is not None else None
     if args.out.suffix.lower() == ".csv":
         if ds.kind == "image":
             raise SynthLabError("images are written as .npz (uint8 pixels); use -o samples.npz")
@@ -228,12 +260,68 @@ def cmd_runs(argv: Sequence[str]) -> int:
     return 0
 
 
+def cmd_continue(argv: Sequence[str]) -> int:
+    """``synthlab continue RUN_DIR_OR_ID [--steps N]``: train a stopped, finished or interrupted run on
+    from its last checkpoint, in the same run folder (curves and samples go on)."""
+    from .train import Event, Run
+    from .train.store import runs_root, validate_run_id
+
+    parser = argparse.ArgumentParser(prog="synthlab continue",
+                                     description="Continue a stopped, finished or interrupted run from its last "
+                                                 "checkpoint, in the same run folder.")
+    parser.add_argument("run", help="a run folder (runs/<id>) or a run id in --out")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="total steps to reach (default: the planned total, or twice the steps done if it finished)")
+    parser.add_argument("--out", type=Path, default=None, help="runs folder for a run id (default ./runs or $SYNTHLAB_RUNS_DIR)")
+    parser.add_argument("--quiet", "-q", action="store_true")
+    args = parser.parse_args(argv)
+    folder = Path(args.run)
+    if (folder / "config.json").is_file():  # a run folder, as `synthlab sample` takes
+        root, run_id = folder.resolve().parent, folder.resolve().name
+    else:  # a run id: a plain name, never a path
+        root, run_id = args.out or runs_root(), validate_run_id(args.run)
+    run = Run.continue_from(run_id, root, steps=args.steps)
+    done = run.resumed_from
+    bar = ProgressBar(run.config.steps - done, stream=sys.stderr)
+    if not args.quiet:
+        print(f"run {run.id}: continuing {run.config.generator} on {run.config.dataset} from step {done:,} "
+              f"to {run.config.steps:,} -> {run.path}", file=sys.stderr)
+
+    def on_event(ev: Event) -> None:
+        if not args.quiet and ev.type == "step":
+            bar.update(ev.step - done, ev.data["losses"], force=ev.step == run.config.steps)
+
+    run.add_listener(on_event)
+    run.start()
+    try:
+        while not run.join(0.2):
+            pass
+    except KeyboardInterrupt:
+        print("\nstopping (writing a final checkpoint)...", file=sys.stderr)
+        run.stop()
+        run.join()
+    bar.close()
+    snap = run.snapshot()
+    if snap.status == "failed":
+        print(f"error: run failed: {snap.error}", file=sys.stderr)
+        return 2
+    print(json.dumps({"run_id": run.id, "status": snap.status, "resumed_from": done, "step": snap.step,
+                      "path": str(run.path), "losses": snap.last_losses}))
+    return 0
+
+
 def cmd_datasets(argv: Sequence[str]) -> int:
     from .data import list_datasets
+    from .data.user_data import saved_uploads, uploads_root
 
     argparse.ArgumentParser(prog="synthlab datasets").parse_args(argv)
-    for d in list_datasets():
+    for d in list_datasets(uploads=False):
         print(f"{d.name:14s} {d.kind:8s} {d.description}{'' if d.offline else '  [needs files or network]'}")
+    saved = saved_uploads()
+    if saved:
+        print(f"\nuploads ({uploads_root()}):")
+        for u in saved:
+            print(f"{u.name:14s} {u.kind:8s} {u.filename}: {u.description}")
     return 0
 
 
@@ -252,7 +340,7 @@ def cmd_generators(argv: Sequence[str]) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate, "runs": cmd_runs, "datasets": cmd_datasets,
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate, "runs": cmd_runs, "continue": cmd_continue, "datasets": cmd_datasets,
             "generators": cmd_generators}
 
 
@@ -261,6 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         print("usage: synthlab {" + ",".join(COMMANDS) + "} [options]\n\n"
               "  train       train a generator, writing runs/<id>/ (config, metrics, samples, checkpoint)\n"
+              "  continue    train a stopped / finished / interrupted run on from its checkpoint\n"
               "  sample      draw samples from a trained run into an .npz\n"
               "  evaluate    quality report: real vs synthetic (--json / --html to save it)\n"
               "  runs        list run folders\n"

@@ -40,16 +40,73 @@ def test_vae_images_mlp_and_conv():
         assert x.shape == (3, 1, 8, 8) and np.abs(x).max() <= 1
 
 
-@pytest.mark.slow
+def test_monte_carlo_kl_matches_closed_form_for_a_normal_prior():
+    """With log_prior = log N(z; 0, I) the one-sample KL estimate log q(z|x) - log p(z) averages to the
+    closed-form KL (Kingma & Welling 2014, Appendix B)."""
+    g = torch.Generator().manual_seed(0)
+    mu, logvar = torch.randn(4, 3, generator=g), torch.randn(4, 3, generator=g) * 0.5
+    x = out = torch.zeros(4, 2)
+    log_sigma = torch.zeros(2)
+    _, _, _, kl_exact = negative_elbo(x, out, mu, logvar, likelihood="gaussian", log_sigma=log_sigma)
+    reps = 20_000
+    mu_r, lv_r = mu.repeat(reps, 1), logvar.repeat(reps, 1)
+    z = mu_r + torch.exp(0.5 * lv_r) * torch.randn(mu_r.shape, generator=g)
+    log_prior = Normal(0.0, 1.0).log_prob(z).sum(1)
+    _, _, _, kl_mc = negative_elbo(x.repeat(reps, 1), out.repeat(reps, 1), mu_r, lv_r, likelihood="gaussian",
+                                   log_sigma=log_sigma, z=z, log_prior=log_prior)
+    assert kl_mc.item() == pytest.approx(kl_exact.item(), abs=0.03)
+
+
+def test_mixture_log_prob_matches_torch_distributions():
+    from torch.distributions import Categorical, Independent, MixtureSameFamily
+
+    from synth_core.generators.nets import DiagonalGaussianMixture
+
+    torch.manual_seed(0)
+    m = DiagonalGaussianMixture(3, 5)
+    with torch.no_grad():
+        m.logits.normal_()
+        m.means.normal_()
+        m.log_std.normal_(0, 0.3)
+    ref = MixtureSameFamily(Categorical(logits=m.logits), Independent(Normal(m.means, m.log_std.exp()), 1))
+    z = torch.randn(7, 3)
+    torch.testing.assert_close(m.log_prob(z), ref.log_prob(z))
+
+
+def test_prior_auto_follows_data_kind_and_sampling_uses_it():
+    pts = load_dataset("ring8").subset(256, seed=0)
+    g = get_generator("vae")().setup(pts, seed=0)
+    assert g.prior_ == "mixture" and len(g.net_.prior.logits) == 16
+    assert get_generator("vae")().setup(load_dataset("digits").subset(64, seed=0), seed=0).prior_ == "normal"
+    assert get_generator("vae")(prior="normal").setup(pts, seed=0).prior_ == "normal"
+    # the prior's parameters are learned (through the KL term) and saved with the model
+    g.hparams["kl_warmup"] = 0
+    before = g.net_.prior.means.detach().clone()
+    g.train_step()
+    assert not torch.equal(before, g.net_.prior.means)
+    assert any(k.startswith("prior.") for k in g.state_dict()["net"])
+    # samples decode z drawn from the mixture: moving every component moves the samples
+    a = g.sample(64, seed=3)
+    with torch.no_grad():
+        g.net_.prior.means.add_(5.0)
+    assert not np.allclose(a, g.sample(64, seed=3))
+
+
+RING_STEPS = 3000  # the VAE's default_steps
+
+
+@pytest.mark.slow  # ~15 CPU s on one thread
 def test_vae_ring8_covers_all_modes():
+    """Default parameters on 2-D points (mixture prior, 8-D latent, batch 128, lr 1e-3) cover all 8 ring
+    modes with >= 70% of samples within 3 sigma of a mode. Measured on seed 0: 8/8 and 72% HQ at 2,000
+    steps, 83% at 3,000. With the N(0, I) prior (``prior="normal"``, batch 512, lr 2e-3) it was 8/8 but only
+    32% HQ at 1,500 steps and 42% at 2,800: prior samples from the holes between the encoder's clusters
+    decode between modes."""
     ds = load_dataset("ring8")
-    g = get_generator("vae")(batch_size=512, lr=2e-3).setup(ds, seed=0)
-    for _ in range(1500):
+    g = get_generator("vae")().setup(ds, seed=0)
+    for _ in range(RING_STEPS):
         g.train_step()
     mc = mode_coverage(g.sample(2000, seed=1), np.array(ds.meta["modes"]), ds.meta["mode_std"])
     print("vae ring8:", mc.as_dict())
-    # Measured 8/8 modes and ~32% high-quality samples (within 3 sigma = 0.06) at 1,500 steps, ~42% at
-    # 2,800: samples from prior regions between the posteriors' clusters land between modes. The
-    # brief's 70% is NOT reached in this budget; the threshold records what the model does.
-    assert mc.modes_covered == 8
-    assert mc.high_quality >= 0.25
+    assert mc.modes_covered == 8, mc
+    assert mc.high_quality >= 0.70, mc

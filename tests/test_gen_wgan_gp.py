@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from synth_core.data import load_dataset
 from synth_core.generators import get_generator
@@ -13,6 +14,37 @@ def test_wgan_gp_arch_follows_data_kind():
     assert get_generator("wgan_gp")().setup(load_dataset("ring8").subset(64), seed=0).arch_ == "mlp"
     assert get_generator("wgan_gp")().setup(load_dataset("digits").subset(64), seed=0).arch_ == "conv"
     assert get_generator("wgan_gp")(arch="mlp").setup(load_dataset("digits").subset(64), seed=0).arch_ == "mlp"
+
+
+def test_cosine_schedule_sets_both_rates_per_step():
+    from .conftest import tiny_points
+
+    g = get_generator("wgan_gp")(batch_size=32, width=16, z_dim=2, n_critic=2, lr_g=1e-3, lr_d=2e-3,
+                                 lr_schedule="cosine", lr_decay_steps=4, lr_min_ratio=0.1).setup(tiny_points(), seed=0)
+    assert g.lr_factor(0) == pytest.approx(1.0) and g.lr_factor(2) == pytest.approx(0.1 + 0.9 * 0.5)
+    assert g.lr_factor(4) == pytest.approx(0.1) and g.lr_factor(100) == pytest.approx(0.1)
+    for _ in range(3):
+        g.train_step()
+    # the updates of step 2 ran at factor 0.55
+    assert g.opt_g_.param_groups[0]["lr"] == pytest.approx(1e-3 * 0.55)
+    assert g.opt_d_.param_groups[0]["lr"] == pytest.approx(2e-3 * 0.55)
+    assert get_generator("wgan_gp")().setup(tiny_points(), seed=0).lr_factor(10_000) == 1.0  # default: constant
+
+
+def test_cosine_schedule_single_updates_equal_whole_steps():
+    """Step-by-step mode (one critic update per call) uses the same rate as whole steps."""
+    from .conftest import tiny_points
+
+    kw = dict(batch_size=32, width=16, z_dim=2, n_critic=2, lr_g=1e-3, lr_d=1e-3, lr_schedule="cosine",
+              lr_decay_steps=3)
+    whole = get_generator("wgan_gp")(**kw).setup(tiny_points(), seed=1)
+    single = get_generator("wgan_gp")(**kw).setup(tiny_points(), seed=1)
+    for _ in range(3):
+        whole.train_step()
+    while single.step_ < 3:
+        single.train_update()
+    for a, b in zip([*whole.G_.parameters(), *whole.D_.parameters()], [*single.G_.parameters(), *single.D_.parameters()]):
+        assert torch.equal(a, b)
 
 
 @pytest.mark.slow
@@ -26,7 +58,9 @@ def test_wgan_gp_ring8_runs():
     x = g.sample(2000, seed=1)
     mc = mode_coverage(x, np.array(ds.meta["modes"]), ds.meta["mode_std"])
     print("wgan_gp ring8 @100 steps:", mc.as_dict())
-    # At this budget (~14 steps/s on a contended CPU core) WGAN-GP has NOT converged to the
-    # 0.02-wide modes (measured ~0% high-quality after 1,000-1,500 steps): only check it is finite
-    # and on the right scale (the ring has radius 2).
+    # At this budget WGAN-GP with the paper's defaults has NOT converged to the 0.02-wide modes
+    # (measured ~0% high-quality after 1,000-1,500 steps): only check it is finite and on the right
+    # scale (the ring has radius 2). The issue's target (8/8 modes, >= 70% within 3 sigma) is NOT met:
+    # the best measured, width 64, z_dim 2, lr 1e-3, cosine schedule over 3,000 steps, gives 8/8 and
+    # 68% at 3,000 steps (~61 CPU s, too slow for a test); see the module docstring of wgan_gp.py.
     assert np.isfinite(x).all() and 0.5 < np.linalg.norm(x, axis=1).mean() < 4

@@ -61,7 +61,8 @@ def arch_param(default: str = "auto") -> Param:
 class GANBase(Generator):
     """A generator G(z[, y]) trained against a discriminator/critic D(x[, y]).
 
-    One ``train_step`` = one generator update (after ``n_critic`` discriminator updates).
+    One ``train_step`` = one generator update (after ``n_critic`` discriminator updates);
+    ``train_update`` runs those updates one at a time for step-by-step mode.
     """
 
     family = "gan"
@@ -119,6 +120,7 @@ class GANBase(Generator):
         self.opt_g_ = torch.optim.Adam(self.G_.parameters(), lr=self.hparams["lr_g"], betas=betas)
         self.opt_d_ = torch.optim.Adam(self.D_.parameters(), lr=self.hparams["lr_d"], betas=betas)
         self.y_all_ = (torch.from_numpy(dataset.y).to(self.device_) if self.conditional else None)
+        self._reset_pending()
 
     # ---- data and noise ----------------------------------------------------------------------
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -133,16 +135,59 @@ class GANBase(Generator):
         return torch.randn((n, self.hparams["z_dim"]), generator=gen).to(self.device_)
 
     # ---- the update ------------------------------------------------------------------------
-    def _train_step(self) -> dict[str, float]:
-        if self.loss_kind == "wgan-gp":
-            return self._wgan_gp_step()
-        return self._ns_step()
+    # One step = ``d_updates_per_step()`` discriminator updates, then one generator update.
+    # ``train_step`` runs what is left of the current step; ``train_update`` (step-by-step mode)
+    # runs one update per call. Both call the same update functions, so both draw the same random
+    # numbers in the same order and reach the same parameters.
+    def d_updates_per_step(self) -> int:
+        """Discriminator (critic) updates per generator update: ``n_critic`` for WGAN-GP, else 1."""
+        return int(self.hp("n_critic", 5)) if self.loss_kind == "wgan-gp" else 1
 
-    def _ns_step(self) -> dict[str, float]:
+    def _reset_pending(self) -> None:
+        self._d_done = 0                      # D updates already done in the current step
+        self._pending: dict[str, Any] | None = None  # what the G update needs from the last D update
+
+    def _train_step(self) -> dict[str, float]:
+        # a step that step-by-step mode left half done is finished, never restarted
+        while self._d_done < self.d_updates_per_step():
+            self._d_update()
+        return self._g_update()
+
+    def train_update(self) -> tuple[str, dict[str, float]]:
+        """One D update (``"discriminator"``) or, once the step's D updates are done, the G update
+        (``"generator"``), which completes the step and advances ``step_``."""
+        if self.dataset_ is None:
+            raise RuntimeError("call setup() before train_update()")
+        if self._d_done < self.d_updates_per_step():
+            return "discriminator", {k: float(v) for k, v in self._d_update().items()}
+        return "generator", self.train_step()
+
+    def next_update(self) -> str:
+        """What the next ``train_update`` does: ``"discriminator"`` or ``"generator"``."""
+        return "discriminator" if self._d_done < self.d_updates_per_step() else "generator"
+
+    def step_progress(self) -> tuple[int, int]:
+        """(discriminator updates done in the current step, discriminator updates per step)."""
+        return self._d_done, self.d_updates_per_step()
+
+    def _d_update(self) -> dict[str, float]:
+        out = self._wgan_gp_d_update() if self.loss_kind == "wgan-gp" else self._ns_d_update()
+        self._d_done += 1
+        return out
+
+    def _g_update(self) -> dict[str, float]:
+        if self._pending is None:
+            raise RuntimeError("the generator update needs a discriminator update first")
+        try:
+            return self._wgan_gp_g_update() if self.loss_kind == "wgan-gp" else self._ns_g_update()
+        finally:
+            self._reset_pending()
+
+    def _ns_d_update(self) -> dict[str, float]:
         smooth = float(self.hp("label_smoothing", 0.0))
         x, y = self._batch()
         z = self._noise(len(x), self.rng_)
-        fake = self.G_(z, y)
+        fake = self.G_(z, y)  # kept with its graph: the G update backpropagates through it
         # (1) update D: maximise log D(x) + log(1 - D(G(z)))
         self.opt_d_.zero_grad(set_to_none=True)
         d_real = self.D_(x, y)
@@ -151,14 +196,21 @@ class GANBase(Generator):
                   + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
         loss_d.backward()
         self.opt_d_.step()
+        d_x = torch.sigmoid(d_real).mean().item()
+        self._pending = {"fake": fake, "y": y, "loss_d": loss_d.item(), "D(x)": d_x}
+        return {"loss_d": loss_d.item(), "D(x)": d_x, "D(G(z))": torch.sigmoid(d_fake).mean().item()}
+
+    def _ns_g_update(self) -> dict[str, float]:
+        p = self._pending
+        assert p is not None
         # (2) update G: maximise log D(G(z))  (non-saturating form of minimising log(1 - D(G(z))))
         self.opt_g_.zero_grad(set_to_none=True)
-        d_gen = self.D_(fake, y)
+        d_gen = self.D_(p["fake"], p["y"])
         loss_g = F.binary_cross_entropy_with_logits(d_gen, torch.ones_like(d_gen))
         loss_g.backward()
         self.opt_g_.step()
-        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
-                "D(x)": torch.sigmoid(d_real).mean().item(), "D(G(z))": torch.sigmoid(d_gen).mean().item()}
+        return {"loss_d": p["loss_d"], "loss_g": loss_g.item(),
+                "D(x)": p["D(x)"], "D(G(z))": torch.sigmoid(d_gen).mean().item()}
 
     def _gradient_penalty(self, x: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         # lambda * (||grad_xhat D(xhat)||_2 - 1)^2 on random interpolates xhat (Gulrajani et al. 2017, eq. 3)
@@ -167,26 +219,74 @@ class GANBase(Generator):
         grad, = torch.autograd.grad(self.D_(xhat, y).sum(), xhat, create_graph=True)
         return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
 
-    def _wgan_gp_step(self) -> dict[str, float]:
+    def _wgan_gp_d_update(self) -> dict[str, float]:
         lam = float(self.hp("gp_weight", 10.0))
-        # (1) update the critic n_critic times: minimise D(G(z)) - D(x) + lambda * GP
-        for _ in range(int(self.hp("n_critic", 5))):
-            x, y = self._batch()
-            with torch.no_grad():
-                fake = self.G_(self._noise(len(x), self.rng_), y)
-            self.opt_d_.zero_grad(set_to_none=True)
-            d_real, d_fake = self.D_(x, y).mean(), self.D_(fake, y).mean()
-            gp = self._gradient_penalty(x, fake, y)
-            loss_d = d_fake - d_real + lam * gp
-            loss_d.backward()
-            self.opt_d_.step()
+        # (1) one critic update (of n_critic per step): minimise D(G(z)) - D(x) + lambda * GP
+        x, y = self._batch()
+        with torch.no_grad():
+            fake = self.G_(self._noise(len(x), self.rng_), y)
+        self.opt_d_.zero_grad(set_to_none=True)
+        d_real, d_fake = self.D_(x, y).mean(), self.D_(fake, y).mean()
+        gp = self._gradient_penalty(x, fake, y)
+        loss_d = d_fake - d_real + lam * gp
+        loss_d.backward()
+        self.opt_d_.step()
+        out = {"loss_d": loss_d.item(), "wasserstein": (d_real - d_fake).item(), "gp": gp.item()}
+        self._pending = {"n": len(x), "y": y, **out}
+        return out
+
+    def _wgan_gp_g_update(self) -> dict[str, float]:
+        p = self._pending
+        assert p is not None
         # (2) update G: minimise -D(G(z))
         self.opt_g_.zero_grad(set_to_none=True)
-        loss_g = -self.D_(self.G_(self._noise(len(x), self.rng_), y), y).mean()
+        loss_g = -self.D_(self.G_(self._noise(p["n"], self.rng_), p["y"]), p["y"]).mean()
         loss_g.backward()
         self.opt_g_.step()
-        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
-                "wasserstein": (d_real - d_fake).item(), "gp": gp.item()}
+        return {"loss_d": p["loss_d"], "loss_g": loss_g.item(), "wasserstein": p["wasserstein"], "gp": p["gp"]}
+
+    # ---- teaching view: what D says about a point, and where G's loss pushes it -----------------
+    def critic(self, x: np.ndarray, *, grad: bool = False,
+               condition: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """D at ``x`` (N x D, model space): the probability "real" for the non-saturating GAN, the
+        critic value for WGAN-GP; with ``grad`` also -d loss_G / dx, the direction the generator's
+        loss moves a fake sample sitting at x (d log D / dx for NS, d D / dx for WGAN-GP).
+
+        Conditional GANs use class ``condition``, or with None the marginal: values and gradients
+        averaged over the classes weighted by their frequency in the data. D runs in eval mode and
+        no parameter gradient is touched, so training is not disturbed."""
+        if self.dataset_ is None:
+            raise RuntimeError("call setup() before critic()")
+        xt = torch.as_tensor(np.asarray(x, dtype=np.float32)).to(self.device_)
+        xt = xt.reshape((len(xt), *self.dataset_.sample_shape)) if self.arch_ == "conv" else xt.reshape(len(xt), -1)
+        terms: list[tuple[torch.Tensor | None, float]] = [(None, 1.0)]
+        if self.conditional:
+            k = len(self.dataset_.classes)
+            if condition is None:
+                freq = np.bincount(self.dataset_.y, minlength=k) / len(self.dataset_.y)
+                terms = [(torch.full((len(xt),), c, dtype=torch.long, device=self.device_), float(w))
+                         for c, w in enumerate(freq) if w > 0]
+            else:
+                terms = [(condition_labels(len(xt), condition, k, torch.Generator()).to(self.device_), 1.0)]
+        was_training = self.D_.training
+        self.D_.eval()  # batch-norm running statistics, no spectral-norm power iteration
+        try:
+            with torch.enable_grad():
+                xg = xt.detach().clone().requires_grad_(grad)
+                value = torch.zeros(len(xt), dtype=torch.float64, device=self.device_)
+                direction = torch.zeros_like(xg, dtype=torch.float64) if grad else None
+                for y, w in terms:
+                    logit = self.D_(xg, y)
+                    value += w * (torch.sigmoid(logit) if self.loss_kind == "ns" else logit).detach().double()
+                    if grad:
+                        # -loss_G per sample: log D(x) (non-saturating BCE), D(x) (Wasserstein)
+                        gain = F.logsigmoid(logit) if self.loss_kind == "ns" else logit
+                        g, = torch.autograd.grad(gain.sum(), xg)
+                        direction += w * g.double()
+        finally:
+            self.D_.train(was_training)
+        out_grad = None if direction is None else direction.reshape(len(xt), -1).cpu().numpy()
+        return value.cpu().numpy(), out_grad
 
     # ---- sampling --------------------------------------------------------------------------
     def _labels(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor | None:
@@ -240,3 +340,4 @@ class GANBase(Generator):
         self.D_.load_state_dict(state["D"])
         self.opt_g_.load_state_dict(state["opt_g"])
         self.opt_d_.load_state_dict(state["opt_d"])
+        self._reset_pending()  # a checkpoint holds whole steps: a half-done step starts over

@@ -1,9 +1,11 @@
-"""Networks shared by the neural generators (GANs now, VAEs and flows later).
+"""Networks shared by the neural generators (GANs, VAEs, flows).
 
 Conv nets handle any square image whose side is divisible by 4 (28x28 MNIST, 8x8 digits,
 32x32): two stride-2 (transposed) convolutions between ``side/4`` and ``side``.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -215,3 +217,69 @@ class ConvDecoder(nn.Module):
         if self.embed is not None:
             z = torch.cat([z, self.embed(y)], dim=1)
         return self.net(self.fc(z).view(-1, 2 * self.width, self.base, self.base))
+
+
+# ---- a learnable Gaussian mixture (flow base density, VAE prior) ------------------------------
+_LOG_2PI = math.log(2 * math.pi)
+
+
+class DiagonalGaussianMixture(nn.Module):
+    """A learnable mixture of K diagonal Gaussians, sum_k pi_k N(z; mu_k, diag sigma_k^2).
+
+    Used as a flow's base density (a common variant, e.g. Izmailov et al. 2020, FlowGMM,
+    arXiv:1912.13025: the flow only has to map each data cluster onto a component instead of
+    tearing one Gaussian into several modes) and as a VAE prior (a mixture-of-Gaussians prior,
+    cf. Tomczak & Welling 2018, VampPrior, arXiv:1705.07120)."""
+
+    def __init__(self, dim: int, k: int) -> None:
+        super().__init__()
+        self.dim = dim
+        self.logits = nn.Parameter(torch.zeros(k))
+        self.means = nn.Parameter(torch.zeros(k, dim))
+        self.log_std = nn.Parameter(torch.zeros(k, dim))
+
+    @torch.no_grad()
+    def initialize(self, z: torch.Tensor, gen: torch.Generator, iters: int = 10) -> None:
+        """Data-dependent init (as ActNorm's): k-means on ``z`` (latents of a data batch), seeded by
+        farthest-point picks from a random start; each component takes its cluster's mean, per-feature
+        std and share. Training then refines the mixture and the flow jointly."""
+        k = len(self.logits)
+        z = z.double()
+        centres = [z[torch.randint(len(z), (1,), generator=gen).item()]]
+        d2 = ((z - centres[0]) ** 2).sum(1)
+        for _ in range(1, k):
+            centres.append(z[int(d2.argmax())])
+            d2 = torch.minimum(d2, ((z - centres[-1]) ** 2).sum(1))
+        mu = torch.stack(centres)
+        for _ in range(iters):
+            assign = torch.cdist(z, mu).argmin(1)
+            for j in range(k):
+                if (assign == j).any():
+                    mu[j] = z[assign == j].mean(0)
+        assign = torch.cdist(z, mu).argmin(1)
+        std = torch.ones_like(mu)
+        count = torch.zeros(k, dtype=z.dtype)
+        for j in range(k):
+            members = z[assign == j]
+            count[j] = len(members)
+            if len(members) > 1:
+                std[j] = members.std(0).clamp_min(1e-3)
+        self.means.copy_(mu.float())
+        self.log_std.copy_(std.log().float())
+        self.logits.copy_(torch.log(count.clamp_min(1.0) / len(z)).float())
+
+    def component_log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, D) -> (B, K): log pi_k + log N(z; mu_k, diag sigma_k^2)."""
+        diff = (z[:, None, :] - self.means) * (-self.log_std).exp()
+        log_n = -0.5 * (diff**2 + _LOG_2PI).sum(2) - self.log_std.sum(1)
+        return torch.log_softmax(self.logits, 0) + log_n
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.logsumexp(self.component_log_prob(z), 1)
+
+    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        probs = torch.softmax(self.logits.detach(), 0).cpu()
+        k = torch.multinomial(probs, n, replacement=True, generator=gen) if n else torch.zeros(0, dtype=torch.long)
+        eps = torch.randn((n, self.dim), generator=gen)
+        k = k.to(self.means.device)
+        return self.means[k] + eps.to(self.means.device) * self.log_std[k].exp()

@@ -1,12 +1,22 @@
 """Variational autoencoder (Kingma & Welling 2014, Auto-Encoding Variational Bayes, arXiv:1312.6114).
 
 An encoder q(z|x) = N(mu(x), diag(sigma^2(x))) and a decoder p(x|z) are trained together by
-maximising the ELBO with the reparameterisation trick; samples decode z ~ N(0, I). Likelihoods:
+maximising the ELBO with the reparameterisation trick; samples decode z ~ p(z). Likelihoods:
 Bernoulli on pixel intensities (x + 1) / 2 for images (as in the paper's MNIST experiments), or a
 Gaussian with a per-feature variance set to its maximum-likelihood value (Rybkin et al. 2021, sharp
 enough for the 0.02-wide ring8 modes).
 Points/tabular rows are standardised inside the model. ``conditional = True`` gives the CVAE
 (``cvae.py``): the label is fed to encoder and decoder.
+
+Prior p(z): the paper's N(0, I) for images; for points and tabular rows (``prior="auto"``) a
+learnable mixture of diagonal Gaussians trained jointly through the ELBO's KL term (a
+mixture-of-Gaussians prior, cf. Tomczak & Welling 2018, VampPrior, arXiv:1705.07120). With N(0, I)
+the encoder's clusters never fill the prior, and prior samples from the holes between them decode
+*between* the data's modes (measured on ring8 with batch 512, lr 2e-3: 8/8 modes but only 32% of
+samples within 3 sigma of a mode at 1,500 steps, 42% at 2,800); a mixture prior follows the clusters
+(default settings: 72% at 2,000 steps, 83% at 3,000). Its KL has no closed form, so it is a
+one-sample Monte Carlo estimate log q(z|x) - log p(z) (the paper's eq. 7 estimator); the ELBO is
+unchanged, the prior is simply part of the model.
 """
 from __future__ import annotations
 
@@ -23,7 +33,7 @@ from ..errors import ConfigError
 from ..params import Param
 from .base import Generator, register_generator
 from .gan_core import arch_param, condition_labels
-from .nets import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from .nets import ConvDecoder, ConvEncoder, DiagonalGaussianMixture, MLPDecoder, MLPEncoder
 
 #: learned Gaussian log-std floor (standardised units): keeps the likelihood bounded.
 LOG_SIGMA_MIN = math.log(1e-3)
@@ -32,14 +42,17 @@ SIGMA_EMA = 0.05
 
 
 def negative_elbo(x: torch.Tensor, out: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, *,
-                  likelihood: str, log_sigma: torch.Tensor | None = None,
-                  beta: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Kingma & Welling 2014, eq. 10: -ELBO = E_q[-log p(x|z)] + KL(q(z|x) || N(0, I)), one z per x.
+                  likelihood: str, log_sigma: torch.Tensor | None = None, beta: float = 1.0,
+                  z: torch.Tensor | None = None, log_prior: torch.Tensor | None = None,
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Kingma & Welling 2014, eq. 10: -ELBO = E_q[-log p(x|z)] + KL(q(z|x) || p(z)), one z per x.
 
     ``x``, ``out``: (B, D) data and decoder output (Bernoulli logits, or Gaussian means);
-    ``mu``, ``logvar``: (B, z_dim). KL in closed form (the paper's Appendix B). Returns
-    (objective = recon + beta * KL (Higgins et al. 2017), -ELBO, recon, KL), each in nats per
-    example averaged over the batch.
+    ``mu``, ``logvar``: (B, z_dim). With p(z) = N(0, I) (no ``log_prior``) the KL is in closed form
+    (the paper's Appendix B); for any other prior pass the sampled ``z`` (B, z_dim) and ``log_prior``
+    = log p(z) (B,): the KL is then the one-sample estimate log q(z|x) - log p(z) (the paper's eq. 7).
+    Returns (objective = recon + beta * KL (Higgins et al. 2017), -ELBO, recon, KL), each in nats
+    per example averaged over the batch.
     """
     if likelihood == "bernoulli":
         # x in [-1, 1] -> intensities in [0, 1] used as Bernoulli targets (grey pixels as soft targets).
@@ -48,7 +61,12 @@ def negative_elbo(x: torch.Tensor, out: torch.Tensor, mu: torch.Tensor, logvar: 
         assert log_sigma is not None
         # -log N(x; out, sigma^2) per feature, sigma learned per feature.
         recon = (0.5 * ((x - out) * torch.exp(-log_sigma)) ** 2 + log_sigma + 0.5 * math.log(2 * math.pi)).sum(1)
-    kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+    if log_prior is None:
+        kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+    else:
+        assert z is not None
+        log_q = -0.5 * ((z - mu).pow(2) * torch.exp(-logvar) + logvar + math.log(2 * math.pi)).sum(1)
+        kl = log_q - log_prior
     recon, kl = recon.mean(), kl.mean()
     return recon + beta * kl, recon + kl, recon, kl
 
@@ -76,6 +94,12 @@ class VAE(Generator):
                    "avoids posterior collapse while the decoder is still poor."),
         Param("likelihood", "choice", "auto", choices=("auto", "bernoulli", "gaussian"),
               help="p(x|z): auto = Bernoulli for images, Gaussian (calibrated per-feature variance) otherwise."),
+        Param("prior", "choice", "auto", choices=("auto", "normal", "mixture"), label="Prior p(z)",
+              help="normal: N(0, I) (the paper). mixture: a learnable mixture of diagonal Gaussians (MoG prior, "
+                   "cf. VampPrior), so samples avoid the holes between the encoder's clusters. "
+                   "auto = normal for images, mixture for points/tabular."),
+        Param("prior_components", "int", 16, low=1, high=256, advanced=True,
+              help="Components of the mixture prior (ignored for the normal prior)."),
         Param("sample_noise", "bool", True, advanced=True,
               help="Gaussian likelihood: draw x ~ p(x|z) (true model samples); off returns the decoder mean."),
         arch_param(),
@@ -120,6 +144,14 @@ class VAE(Generator):
             # reach the 0.02-wide ring8 modes; the calibrated one is right at every step. The buffer is
             # a running average of sigma^2, used for sampling and saved in checkpoints.
             self.net_.register_buffer("sigma2", torch.full((d,), 0.25))
+            self.prior_ = hp["prior"] if hp["prior"] != "auto" else ("normal" if dataset.kind == "image" else "mixture")
+            if self.prior_ == "mixture":
+                # Components start spread over the N(0, I) region (means ~ N(0, I), std 1/2) so each can
+                # claim a cluster of the encoder's output; the ELBO's KL term then moves them.
+                self.net_.prior = DiagonalGaussianMixture(zd, hp["prior_components"])
+                with torch.no_grad():
+                    self.net_.prior.means.normal_()
+                    self.net_.prior.log_std.fill_(math.log(0.5))
         self.net_.to(self.device_)
         self.opt_ = torch.optim.Adam(self.net_.parameters(), lr=hp["lr"])
         self.y_all_ = torch.from_numpy(dataset.y).to(self.device_) if self.conditional else None
@@ -150,8 +182,9 @@ class VAE(Generator):
                 var = (xin - out).pow(2).mean(0)
                 self.net_.sigma2.mul_(1 - SIGMA_EMA).add_(SIGMA_EMA * var)
                 log_sigma = (0.5 * torch.log(var)).clamp(min=LOG_SIGMA_MIN)
+        log_prior = self.net_.prior.log_prob(z) if self.prior_ == "mixture" else None
         loss, nelbo, recon, kl = negative_elbo(xin, out, mu, logvar, likelihood=self.likelihood_,
-                                               log_sigma=log_sigma, beta=self._beta())
+                                               log_sigma=log_sigma, beta=self._beta(), z=z, log_prior=log_prior)
         self.opt_.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_.step()
@@ -159,7 +192,10 @@ class VAE(Generator):
 
     def _sample(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor:
         y = condition_labels(n, condition, self.dataset_.n_classes, gen).to(self.device_) if self.conditional else None
-        z = torch.randn((n, self.hparams["latent_dim"]), generator=gen).to(self.device_)
+        if self.prior_ == "mixture":
+            z = self.net_.prior.sample(n, gen).to(self.device_)
+        else:
+            z = torch.randn((n, self.hparams["latent_dim"]), generator=gen).to(self.device_)
         return self._decode(z, y, gen if self.hparams["sample_noise"] else None)
 
     def _decode(self, z: torch.Tensor, y: torch.Tensor | None, noise_gen: torch.Generator | None) -> torch.Tensor:

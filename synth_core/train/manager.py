@@ -62,9 +62,16 @@ class JobManager:
             raise ConfigError(f"Run {run_id!r} is still {live.status}; stop it before continuing it.")
         run = Run.continue_from(run_id, self.root, steps=steps, slots=self)
         with self._cond:
-            self._runs.pop(run_id, None)
+            previous = self._runs.pop(run_id, None)
             self._runs[run.id] = run  # re-inserted last: the newest run again
-        return run.start()
+        try:
+            return run.start()
+        except BaseException:
+            with self._cond:  # e.g. another process took the run's lock meanwhile
+                self._runs.pop(run_id, None)
+                if previous is not None:
+                    self._runs[run_id] = previous
+            raise
 
     def get(self, run_id: str) -> Run | None:
         with self._cond:
@@ -91,13 +98,14 @@ class JobManager:
         return pool[-1] if pool else None
 
     def records(self) -> list[store.RunRecord]:
-        """Runs on disk; ones that look active on disk but are not live here were interrupted."""
+        """Runs on disk. One that looks active on disk but is neither live here nor locked by another
+        process (a second server, the CLI) was interrupted: its trainer died."""
         out = []
         for rec in store.iter_runs(self.root):
             live = self.get(rec.run_id)
             if live is not None:
                 rec.status = {**rec.status, "status": live.status, "step": live.step}
-            elif rec.state in store.ACTIVE_STATES or rec.state == "created":
+            elif (rec.state in store.ACTIVE_STATES or rec.state == "created") and not store.is_locked(rec.path):
                 rec.status = {**rec.status, "status": "interrupted"}
             out.append(rec)
         return out

@@ -28,6 +28,9 @@ from ..viz.grid import data_bounds, image_grid, png_bytes, scatter_png
 from . import store
 
 POINT_PREVIEW = 1000  # points drawn in each live scatter of a points dataset
+#: sample snapshots kept on disk per run: the first, the newest and at most this many spread over the
+#: run (past it the snapshot stride doubles and every other file goes, like ``LossHistory``)
+MAX_SAMPLE_FILES = 200
 
 
 @dataclass
@@ -112,6 +115,27 @@ class LossHistory:
         return {"step": list(self.steps), "time": list(self.times),
                 "losses": {k: list(v) for k, v in self.values.items()}}
 
+    @classmethod
+    def from_metrics(cls, path: Path | str, max_points: int = 4000) -> "LossHistory":
+        """Stream a ``metrics.jsonl`` into a bounded history: memory stays ~``max_points`` rows
+        however long the run was (a torn last line from a crash is skipped)."""
+        h = cls(max_points)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                for line in fh:
+                    try:
+                        r = json.loads(line)
+                        step = int(r["step"])
+                    except (ValueError, KeyError, TypeError):
+                        continue
+                    t = r.get("t")
+                    h.add(step, float(t) if isinstance(t, (int, float)) else math.nan,
+                          {k: (float(v) if isinstance(v, (int, float)) else math.nan)
+                           for k, v in r.items() if k not in ("step", "t")})
+        except FileNotFoundError:
+            pass
+        return h
+
 
 @dataclass
 class Event:
@@ -195,6 +219,11 @@ class Run:
         self.last_update: tuple[str, dict[str, float]] | None = None
         self._resume = _resume
         self.resumed_from = 0
+        self._lock_file = store.RunLock(self.path)
+        #: snapshot files kept on disk (see MAX_SAMPLE_FILES); the stride multiplies sample_every
+        self.max_sample_files = MAX_SAMPLE_FILES
+        self._sample_stride = 1
+        self._sample_steps: list[int] = []
         if _resume is not None:
             self._reopen(_resume)
             return
@@ -224,6 +253,9 @@ class Run:
         if not (path / "checkpoint.pt").is_file():
             raise TrainingError(f"Run {run_id!r} has no checkpoint to continue from (it failed before its "
                                 f"first checkpoint); start a new run instead.")
+        if store.is_locked(path):
+            raise ConfigError(f"Run {run_id!r} is being trained right now (by this server, another server or "
+                              f"the CLI); stop it there before continuing it.")
         ckpt = store.load_checkpoint(path / "checkpoint.pt")
         config = RunConfig.from_dict(ckpt["config"])
         done = int(ckpt["step"])
@@ -255,6 +287,13 @@ class Run:
         cfg = json.loads((self.path / "config.json").read_text(encoding="utf-8"))
         cfg["steps"] = self.config.steps
         store.atomic_write_json(self.path / "config.json", cfg)
+        # sample snapshots: adopt the ones on disk, with the stride a run this long would have
+        (self.path / "samples").mkdir(exist_ok=True)
+        self._sample_steps = sorted(s for s in map(store.sample_step, (self.path / "samples").glob("step_*.png"))
+                                    if s >= 0)
+        while done // (self.config.sample_every * self._sample_stride) + 2 > self.max_sample_files:
+            self._sample_stride *= 2
+        self._prune_samples()
         self.status = "created"
         self._write_status()
 
@@ -263,6 +302,7 @@ class Run:
         """Train in a daemon thread; returns immediately."""
         if self._thread is not None:
             raise RuntimeError("run already started")
+        self._take_lock()
         self._set_status("queued")
         self._thread = threading.Thread(target=self._worker, name=f"run-{self.id}", daemon=True)
         self._thread.start()
@@ -276,9 +316,14 @@ class Run:
         """Train in the calling thread (the CLI); ``on_event`` sees every event."""
         if on_event:
             self._listeners.append(on_event)
+        self._take_lock()
         self._set_status("queued")
         self._worker()
         return self
+
+    def _take_lock(self) -> None:
+        if not self._lock_file.acquire():
+            raise ConfigError(f"Run {self.id!r} is being trained by another process; stop it there first.")
 
     def pause(self) -> None:
         with self._lock:
@@ -347,6 +392,7 @@ class Run:
         finally:
             if acquired:
                 self._slots.release(self)
+            self._lock_file.release()
 
     def _train(self) -> None:
         cfg = self.config
@@ -410,7 +456,7 @@ class Run:
             self._rate.append((now, self.step))
         self._metrics.write(json.dumps({"step": self.step, "t": round(now - self._t_start, 4), **losses}) + "\n")
         self._emit(Event("step", self.step, {"losses": losses}))
-        if self.step % cfg.sample_every == 0 or self.step == 1:
+        if self.step % (cfg.sample_every * self._sample_stride) == 0 or self.step == 1:
             self._snapshot_samples()
         elif now - self._last_preview_t >= self.live_preview_s:
             self._snapshot_samples(save=False)  # live view only; the folder keeps every K steps
@@ -494,7 +540,29 @@ class Run:
             return
         store.atomic_write_bytes(self.path / "samples" / f"step_{self.step:06d}.png", png)
         self._saved_step = self.step
+        if not self._sample_steps or self._sample_steps[-1] != self.step:
+            self._sample_steps.append(self.step)
+        self._prune_samples()
         self._emit(Event("samples", self.step, {"path": str(self.path / "samples" / f"step_{self.step:06d}.png")}))
+
+    def _prune_samples(self) -> None:
+        """Bound the snapshots on disk: over ``max_sample_files``, double the stride and keep only the
+        first, the newest and those on the new grid (so they stay spread evenly over the run)."""
+        steps = self._sample_steps
+        limit = max(3, int(self.max_sample_files))
+
+        def on_grid() -> list[int]:  # the first, the newest, and multiples of the current stride
+            grid = self.config.sample_every * self._sample_stride
+            return [s for i, s in enumerate(steps) if i == 0 or i == len(steps) - 1 or s % grid == 0]
+
+        # stride 1 (short runs) keeps every snapshot; past that a superseded "newest" goes too
+        keep = steps if self._sample_stride == 1 else on_grid()
+        while len(keep) > limit:
+            self._sample_stride *= 2
+            keep = on_grid()
+        for s in set(steps) - set(keep):
+            (self.path / "samples" / f"step_{s:06d}.png").unlink(missing_ok=True)
+        self._sample_steps = keep
 
     def _checkpoint(self) -> None:
         gen = self.generator

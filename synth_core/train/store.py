@@ -13,7 +13,12 @@ from typing import Any, Iterator
 
 import torch
 
-from ..errors import RunNotFoundError
+from ..errors import RunNotFoundError, TrainingError
+
+try:  # advisory locks: POSIX only; elsewhere a run folder is simply not locked
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 ACTIVE_STATES = ("queued", "running", "paused")
@@ -71,8 +76,67 @@ def read_json(path: Path) -> dict[str, Any]:
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Checkpoints are data, never code: ``weights_only=True`` refuses pickled objects."""
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """Checkpoints are data, never code: ``weights_only=True`` refuses pickled objects.
+
+    A checkpoint that holds code (a pickle with callables) or is corrupt raises ``TrainingError``
+    with a message, never a traceback: pages and the CLI show it as a user error.
+    """
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise TrainingError(f"{Path(path).parent.name} has no checkpoint file {Path(path).name}.") from None
+    except Exception as exc:  # noqa: BLE001 - UnpicklingError, RuntimeError (bad zip), EOFError, ...
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise TrainingError(
+            f"Checkpoint {Path(path).parent.name}/{Path(path).name} could not be loaded safely ({first}). "
+            f"SynthLab loads checkpoints with weights_only=True and refuses anything but tensors and plain "
+            f"data; a truncated or foreign file fails too. Use a checkpoint written by SynthLab."
+        ) from None
+
+
+class RunLock:
+    """An advisory lock on ``runs/<id>/.lock`` held while a process trains the run.
+
+    The OS drops it when that process dies (even by SIGKILL), so another server (or the CLI) can
+    tell a run that is training elsewhere from one that was interrupted, and never writes into a
+    folder another process is writing.
+    """
+
+    def __init__(self, run_path: Path) -> None:
+        self.path = Path(run_path) / ".lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock without waiting; False if another process (or Run) holds it."""
+        if fcntl is None or self._fd is not None:
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+
+
+def is_locked(run_path: Path) -> bool:
+    """True while some process trains this run (holds its :class:`RunLock`)."""
+    if fcntl is None or not (Path(run_path) / ".lock").exists():
+        return False
+    probe = RunLock(run_path)
+    if probe.acquire():
+        probe.release()
+        return False
+    return True
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
@@ -90,6 +154,14 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def sample_step(path: Path) -> int:
+    """``samples/step_000120.png`` -> 120 (-1 for a name that is not a snapshot)."""
+    try:
+        return int(Path(path).stem.split("_", 1)[1])
+    except (IndexError, ValueError):
+        return -1
+
+
 @dataclass
 class RunRecord:
     """A run as found on disk (possibly written by another process or an earlier server)."""
@@ -104,7 +176,8 @@ class RunRecord:
         return self.status.get("status", "unknown")
 
     def sample_files(self) -> list[Path]:
-        return sorted((self.path / "samples").glob("step_*.png"))
+        """Sample snapshots in step order (numeric: step_1000000 comes after step_999999)."""
+        return sorted((self.path / "samples").glob("step_*.png"), key=lambda p: (sample_step(p), p.name))
 
     @property
     def checkpoint(self) -> Path:

@@ -1,0 +1,136 @@
+"""Issue 9, "isolation and load": four browser sessions on one server at once. Two start training,
+two browse Data and Runs. The job queue keeps at most ``max_concurrent`` runs training (the other
+waits, "queued"), each training session follows its own run, and every page keeps responding."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from .test_e2e_browser import ARGS, CHROMIUM, _settle, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+PORT = 8515
+MAX_CONCURRENT = 1
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("e2e_sessions_runs")
+    env = dict(os.environ, SYNTHLAB_RUNS_DIR=str(runs), SYNTHLAB_OFFLINE="1", SYNTHLAB_MAX_RUNS=str(MAX_CONCURRENT))
+    log = open(runs.parent / "e2e_sessions_server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
+         "--server.port", str(PORT), "--server.headless", "true", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{PORT}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not become healthy:\n" + (runs.parent / "e2e_sessions_server.log").read_text()[-3000:])
+    yield url, runs
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _disk_states(runs: Path) -> dict[str, str]:
+    out = {}
+    for p in runs.iterdir():
+        try:
+            out[p.name] = json.loads((p / "status.json").read_text())["status"]
+        except (OSError, ValueError, KeyError):
+            continue
+    return out
+
+
+def _main_text(page) -> str:
+    return page.locator("[data-testid=stMain]").inner_text()
+
+
+def _wait_text(page, text: str, timeout: float = 60_000) -> None:
+    page.wait_for_function("t => document.querySelector('[data-testid=stMain]')?.innerText.includes(t)",
+                           arg=text, timeout=timeout)
+
+
+def _open(page, url: str, link: str | None = None) -> float:
+    """Open the app (and a page through the sidebar); seconds until the script finished."""
+    t = time.time()
+    page.goto(url + "/")
+    _settle(page)
+    if link:
+        page.get_by_role("link", name=link).first.click()
+        _settle(page)
+    return time.time() - t
+
+
+def _start_training(page, url: str) -> str:
+    _open(page, url, "Train")
+    for label, value in (("Steps", "1000000"), ("Width", "8")):
+        box = page.get_by_role("spinbutton", name=label, exact=True)
+        box.fill(value)
+        box.press("Enter")
+        _settle(page)
+    page.locator(".st-key-start button").click()
+    page.wait_for_function("() => new URL(location.href).searchParams.get('run')", timeout=60_000)
+    return parse_qs(urlparse(page.url).query)["run"][0]
+
+
+def test_four_sessions_train_and_browse_at_once(server):
+    url, runs = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            contexts = [browser.new_context(viewport={"width": 1400, "height": 2000}) for _ in range(4)]
+            a, b, c, d = (ctx.new_page() for ctx in contexts)
+            # C and D browse while nothing trains yet, then A and B each start a run
+            _open(c, url)
+            _open(d, url, "Runs")
+            run_a = _start_training(a, url)
+            run_b = _start_training(b, url)
+            assert run_a != run_b, "each session starts and follows its own run"
+            _wait_text(a, "running")
+            _wait_text(b, "Waiting for a free training slot")  # queued behind A
+            states = _disk_states(runs)
+            assert states == {run_a: "running", run_b: "queued"}, states
+            assert list(states.values()).count("running") <= MAX_CONCURRENT
+            # the browsing sessions keep working while a run trains
+            for page, link, expect in ((c, "Runs", "Compare runs"), (d, "Data", "MNIST"), (c, "Data", "MNIST"),
+                                       (d, "Runs", run_a)):
+                page.get_by_role("link", name=link).first.click()
+                _wait_text(page, expect)  # times out (fails) if the page never renders
+                _settle(page)
+            # each training session still shows its own run
+            assert run_a in _main_text(a) and run_b not in _main_text(a)
+            assert run_b in _main_text(b) and run_a not in _main_text(b)
+            # stopping A frees the slot: B starts, still at most MAX_CONCURRENT running
+            a.locator(".st-key-stop button").click()
+            _wait_text(a, "stopped")
+            _wait_text(b, "running", timeout=90_000)
+            states = _disk_states(runs)
+            assert states[run_a] == "stopped" and states[run_b] == "running"
+            assert list(states.values()).count("running") <= MAX_CONCURRENT
+            b.locator(".st-key-stop button").click()
+            _wait_text(b, "stopped")
+        finally:
+            browser.close()
+    states = _disk_states(runs)
+    assert states == {run_a: "stopped", run_b: "stopped"}
+    for rid in (run_a, run_b):
+        assert (runs / rid / "checkpoint.pt").is_file()

@@ -1,0 +1,210 @@
+"""Real browser: the teaching views. A GAN on the 8-Gaussian ring in step-by-step mode (Step D /
+Step G), then the decision-surface heatmap and the gradient arrows must render (Plotly's
+``_fullData`` in the DOM) and the step counter must advance; an MCMC run shows its density and chain
+trace. Screenshots of each view go to ``$SYNTHLAB_SCREENSHOT_DIR`` (``assets/`` when making the
+README's pictures), else to the test's temp folder."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("SYNTHLAB_CHROMIUM", "/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[1]
+PORT = 8514
+pytestmark = pytest.mark.e2e
+
+if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+    pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's `chromium` (apt) to run browser tests",
+                allow_module_level=True)
+sync_playwright = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed").sync_playwright
+
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("e2e_teach_runs")
+    env = dict(os.environ, SYNTHLAB_RUNS_DIR=str(runs), SYNTHLAB_OFFLINE="1",
+               SYNTHLAB_DATA_DIR=str(tmp_path_factory.mktemp("e2e_teach_data")))
+    log = open(runs / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
+         "--server.port", str(PORT), "--server.headless", "true", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{PORT}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited (is port {PORT} taken?):\n" + (runs / "server.log").read_text()[-3000:])
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not become healthy:\n" + (runs / "server.log").read_text()[-3000:])
+    yield url, runs
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    out = Path(os.environ.get("SYNTHLAB_SCREENSHOT_DIR") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _settle(page, timeout=90_000):
+    page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]", timeout=timeout)
+    page.wait_for_selector("[data-test-script-state=notRunning]", timeout=timeout)
+
+
+def _choose(page, key: str, text: str) -> None:
+    """Pick ``text`` in the selectbox with widget key ``key``."""
+    page.locator(f".st-key-{key} [role=combobox]").click()
+    page.get_by_role("option", name=re.compile(re.escape(text))).first.click()
+    _settle(page)
+
+
+def _click(page, key: str) -> None:
+    """Click the button with widget key ``key`` once it is enabled, then wait for the app to settle.
+    (A button with a help tooltip is in the DOM twice, one copy hidden: take the accessible one.)"""
+    page.wait_for_function(f"() => Array.from(document.querySelectorAll('.st-key-{key} button'))"
+                           f".some(b => b.offsetParent !== null && !b.disabled)", timeout=60_000)
+    page.locator(f".st-key-{key}").get_by_role("button").click()
+    _settle(page)
+
+
+def _step_counter(page) -> int:
+    text = page.locator("[data-testid=stProgress]").first.inner_text()
+    m = re.search(r"step ([\d,]+) /", text)
+    assert m, text
+    return int(m.group(1).replace(",", ""))
+
+
+VIEW_TRACES = """() => {
+    const gd = document.querySelector(".st-key-sample_scatter:not([data-stale=true]) .js-plotly-plot");
+    if (!gd || !gd._fullData) return [];
+    return gd._fullData.map(t => [t.type, t.name, t._length || (t.z ? t.z.length : 0)]);
+}"""
+
+
+def _wait_traces(page, pred: str, timeout: float = 60_000) -> list:
+    """Wait until the view chart's traces satisfy the JS predicate ``pred`` over ``traces``."""
+    page.wait_for_function(f"() => {{ const traces = ({VIEW_TRACES})(); return {pred}; }}", timeout=timeout)
+    return page.evaluate(VIEW_TRACES)
+
+
+def _view(page, name: str) -> None:
+    page.locator(".st-key-train_view").get_by_text(name, exact=True).click()
+    _settle(page)
+
+
+def _start(page, url: str, dataset: str, generator: str, **numbers: str) -> None:
+    page.goto(url + "/")
+    _settle(page)
+    _choose(page, "data_select", dataset)
+    page.get_by_role("link", name="Train").first.click()
+    _settle(page)
+    _choose(page, "train_gen_select", generator)
+    page.get_by_role("spinbutton", name="Steps", exact=True).fill("100000")
+    page.get_by_role("spinbutton", name="Steps", exact=True).press("Enter")
+    _settle(page)
+    for label, value in numbers.items():
+        page.get_by_role("spinbutton", name=label, exact=True).fill(value)
+        page.get_by_role("spinbutton", name=label, exact=True).press("Enter")
+        _settle(page)
+    page.locator(".st-key-start button").click()
+    _settle(page)
+
+
+def test_gan_step_by_step_surface_and_arrows(server, shots):
+    url, _ = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+            page.set_default_timeout(90_000)  # a loaded CI machine can be slow to redraw
+            _start(page, url, "8 Gaussians", "GAN (MLP)", Width="32")
+            page.wait_for_selector(".st-key-step_d button:not([disabled])", timeout=90_000)
+            _wait_traces(page, "traces.some(t => t[1] === 'generated' && t[2] > 0)")
+            if os.environ.get("SYNTHLAB_SCREENSHOT_DIR"):  # pictures for the README: let it learn a little first
+                page.wait_for_function("() => { const m = document.body.innerText.match(/step ([\\d,]+) \\//);"
+                                       " return m && parseInt(m[1].replace(/,/g, '')) >= 300; }", timeout=500_000)
+            # switch to step-by-step: the first Step D pauses the run
+            _click(page, "step_d")
+            page.wait_for_function("() => document.body.innerText.includes('last: discriminator update')",
+                                   timeout=30_000)
+            start = _step_counter(page)
+            for i in range(3):
+                _click(page, "step_g")
+                page.wait_for_function(f"() => /step {start + i + 1} \\//.test(document.body.innerText)",
+                                       timeout=30_000)
+                _click(page, "step_d")
+            assert _step_counter(page) == start + 3
+            assert "paused" in page.locator("[data-testid=stMain]").inner_text()
+            page.locator(".st-key-sample_scatter:not([data-stale=true])").first.screenshot(path=str(shots / "view_samples.png"))
+
+            _view(page, "Decision surface")
+            traces = _wait_traces(page, "traces.some(t => t[0] === 'heatmap' && t[2] > 0)")
+            assert ["heatmap", "D surface"] == traces[0][:2]
+            page.locator(".st-key-sample_scatter:not([data-stale=true])").first.screenshot(path=str(shots / "view_decision_surface.png"))
+
+            _view(page, "Gradient arrows")
+            traces = _wait_traces(page, "traces.some(t => t[1] === 'G gradient' && t[2] > 0)")
+            names = [t[1] for t in traces]
+            assert "G gradient" in names and "D surface" in names and "generated" in names
+            page.locator(".st-key-sample_scatter:not([data-stale=true])").first.screenshot(path=str(shots / "view_gradient_arrows.png"))
+            page.screenshot(path=str(shots / "view_step_by_step.png"), clip={"x": 0, "y": 0, "width": 1400, "height": 1000})
+
+            # Step x10 moves the counter by ten whole steps
+            before = _step_counter(page)
+            _click(page, "step_10")
+            page.wait_for_function(f"() => /step {before + 10} \\//.test(document.body.innerText)", timeout=30_000)
+            _click(page, "stop")
+            page.wait_for_function("() => document.body.innerText.includes('stopped')", timeout=60_000)
+        finally:
+            browser.close()
+
+
+def test_mcmc_density_and_trace(server, shots):
+    url, _ = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+            page.set_default_timeout(90_000)  # a loaded CI machine can be slow to redraw
+            _start(page, url, "Two moons", "MCMC")
+            page.wait_for_selector(".st-key-step_one button:not([disabled])", timeout=90_000)
+            _click(page, "step_one")  # pause, so the pictures hold still
+            _view(page, "Density")
+            _wait_traces(page, "traces.some(t => t[0] === 'contour' && t[2] > 0)")
+            page.locator(".st-key-sample_scatter:not([data-stale=true])").first.screenshot(path=str(shots / "view_density.png"))
+            _view(page, "MCMC trace")
+            traces = _wait_traces(page, "traces.some(t => t[1] === 'rejected')")
+            assert {"chain", "accepted", "rejected"} <= {t[1] for t in traces}
+            page.locator(".st-key-sample_scatter:not([data-stale=true])").first.screenshot(path=str(shots / "view_mcmc_trace.png"))
+            _click(page, "stop")
+            page.wait_for_function("() => document.body.innerText.includes('stopped')", timeout=60_000)
+            # the draw-your-own panel
+            page.get_by_text("Draw your own data").click()
+            page.wait_for_selector(".st-key-draw_preview .js-plotly-plot", timeout=30_000)
+            page.locator("[data-testid=stExpander]").filter(has_text="Draw your own data").screenshot(
+                path=str(shots / "view_draw.png"))
+        finally:
+            browser.close()

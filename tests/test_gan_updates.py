@@ -1,0 +1,190 @@
+"""GAN step-by-step mode (single D/G updates) and the critic view (D's value and G's push)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from synth_core.generators import get_generator
+
+from .conftest import tiny_images, tiny_points
+
+SMALL = {"gan": dict(batch_size=32, width=16, z_dim=4),
+         "wgan_gp": dict(batch_size=32, width=16, z_dim=4, n_critic=3),
+         "cgan": dict(batch_size=32, width=16, z_dim=4)}
+
+# Recorded with the pre-refactor GAN step (one fused train_step), seed 3, 3 steps on tiny_points(512):
+# splitting the step into single updates must not change a single random draw or result.
+RECORDED = {
+    "gan": ({"loss_d": 1.3812576532363892, "loss_g": 0.727523922920227,
+             "D(x)": 0.4859706163406372, "D(G(z))": 0.4831037223339081}, -4.268634826716152),
+    "wgan_gp": ({"loss_d": 9.431591033935547, "loss_g": 0.07269047200679779,
+                 "wasserstein": 0.01368030160665512, "gp": 0.9445271492004395}, -4.256706132029649),
+    "cgan": ({"loss_d": 1.688388466835022, "loss_g": 1.0870360136032104,
+              "D(x)": 0.3666924238204956, "D(G(z))": 0.3656417727470398}, -1.4283846395846922),
+}
+
+
+def _gen(name: str, seed: int = 3, **over):
+    return get_generator(name)(**{**SMALL[name], **over}).setup(tiny_points(512), seed=seed)
+
+
+def _param_sum(g) -> float:
+    with torch.no_grad():
+        return float(sum(p.double().sum() for p in [*g.G_.parameters(), *g.D_.parameters()]))
+
+
+def _same_params(a, b) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return all(torch.equal(sa[k][n], sb[k][n]) for k in ("G", "D") for n in sa[k])
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+def test_train_step_unchanged_from_recorded_seed(name):
+    g = _gen(name)
+    losses = [g.train_step() for _ in range(3)][-1]
+    want_losses, want_sum = RECORDED[name]
+    assert list(losses) == list(want_losses)  # same names, same order (the curves' legend)
+    for k, v in want_losses.items():
+        assert losses[k] == pytest.approx(v, rel=1e-4, abs=1e-6), k
+    assert _param_sum(g) == pytest.approx(want_sum, rel=1e-4, abs=1e-5)
+    assert g.step_ == 3
+
+
+@pytest.mark.parametrize("name,phases", [
+    ("gan", ["discriminator", "generator"]),
+    ("cgan", ["discriminator", "generator"]),
+    ("wgan_gp", ["discriminator"] * 3 + ["generator"]),
+])
+def test_single_updates_equal_whole_steps(name, phases):
+    whole, single = _gen(name), _gen(name)
+    step_losses = [whole.train_step() for _ in range(2)]
+    seen, completed = [], []
+    while single.step_ < 2:
+        before = single.step_
+        what, losses = single.train_update()
+        seen.append(what)
+        assert all(np.isfinite(v) for v in losses.values())
+        # step_ advances on the generator update only
+        assert single.step_ == before + (what == "generator")
+        if what == "generator":
+            completed.append(losses)
+        else:
+            assert "loss_d" in losses and "loss_g" not in losses
+    assert seen == phases * 2
+    assert completed == step_losses  # the G update reports the same losses as the whole step
+    assert _same_params(whole, single)
+    assert torch.equal(whole.rng_.get_state(), single.rng_.get_state())
+
+
+@pytest.mark.parametrize("name", ["gan", "wgan_gp"])
+def test_train_step_mid_step_finishes_the_pending_updates(name):
+    whole, mixed = _gen(name), _gen(name)
+    assert mixed.train_update()[0] == "discriminator"
+    assert mixed.step_ == 0
+    mixed.train_step()  # finishes this step (remaining D updates + G), does not start a new one
+    whole.train_step()
+    assert mixed.step_ == whole.step_ == 1 and _same_params(whole, mixed)
+    assert mixed.train_update()[0] == "discriminator"  # next step starts with D again
+
+
+def test_checkpoint_mid_step_restarts_the_step_cleanly():
+    g = _gen("wgan_gp")
+    g.train_update()
+    state = g.state_dict()
+    h = _gen("wgan_gp", seed=9)
+    h.load_state_dict(state)
+    assert h.train_update()[0] == "discriminator" and h.step_ == 0
+    assert [h.train_update()[0] for _ in range(3)] == ["discriminator", "discriminator", "generator"]
+
+
+@pytest.mark.parametrize("name", ["gan", "wgan_gp", "cgan"])
+def test_critic_shapes_and_no_side_effects(name):
+    g, twin = _gen(name), _gen(name)
+    g.train_step(), twin.train_step()
+    x = np.random.default_rng(0).uniform(-3, 3, (50, 2)).astype(np.float32)
+    grads_before = [None if p.grad is None else p.grad.clone() for p in g.D_.parameters()]
+    value, grad = g.critic(x, grad=True)
+    assert value.shape == (50,) and grad.shape == (50, 2)
+    assert np.isfinite(value).all() and np.isfinite(grad).all() and np.abs(grad).sum() > 0
+    if name != "wgan_gp":
+        assert ((value > 0) & (value < 1)).all()  # a probability
+    v2, none = g.critic(x)
+    assert none is None and np.allclose(v2, value)
+    for p, before in zip(g.D_.parameters(), grads_before):  # D's parameter gradients untouched
+        assert (p.grad is None and before is None) or torch.equal(p.grad, before)
+    # reading D did not change training: both continue to the same parameters
+    g.train_step(), twin.train_step()
+    assert _same_params(g, twin) and g.D_.training
+
+
+def test_critic_conditional_class_and_marginal():
+    g = _gen("cgan")
+    g.train_step()
+    x = tiny_points(40).x
+    marginal, gm = g.critic(x, grad=True)
+    per_class = [g.critic(x, grad=True, condition=c) for c in range(8)]
+    freq = np.bincount(g.dataset_.y, minlength=8) / len(g.dataset_.y)
+    assert np.allclose(marginal, sum(w * v for w, (v, _) in zip(freq, per_class)), atol=1e-6)
+    assert np.allclose(gm, sum(w * d for w, (_, d) in zip(freq, per_class)), atol=1e-6)
+    assert not np.allclose(per_class[0][0], per_class[1][0])  # the class matters
+
+
+def test_critic_on_conv_images():
+    g = get_generator("dcgan")(batch_size=16, width=8, z_dim=8).setup(tiny_images(64), seed=0)
+    g.train_step()
+    x = tiny_images(5).x.reshape(5, -1)
+    value, grad = g.critic(x, grad=True)
+    assert value.shape == (5,) and grad.shape == (5, 64) and np.isfinite(grad).all()
+
+
+class _LinearD(nn.Module):
+    """D(x) = w . x: a discriminator whose gradient we know in closed form."""
+
+    def __init__(self, w):
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor(w, dtype=torch.float32))
+
+    def forward(self, x, y=None):
+        return x.flatten(1) @ self.w
+
+
+@pytest.mark.parametrize("name", ["gan", "wgan_gp"])
+def test_critic_gradient_matches_closed_form(name):
+    g = _gen(name)
+    w = np.array([0.7, -1.3], dtype=np.float32)
+    g.D_ = _LinearD(w)
+    x = np.array([[0.0, 0.0], [1.0, 2.0], [-2.0, 0.5]], dtype=np.float32)
+    value, grad = g.critic(x, grad=True)
+    logit = x @ w
+    if name == "wgan_gp":  # -d loss_G/dx = dD/dx = w
+        assert np.allclose(value, logit, atol=1e-6) and np.allclose(grad, np.tile(w, (3, 1)), atol=1e-6)
+    else:  # -d loss_G/dx = d log sigmoid(D)/dx = (1 - sigmoid(D)) w
+        sig = 1 / (1 + np.exp(-logit))
+        assert np.allclose(value, sig, atol=1e-6)
+        assert np.allclose(grad, (1 - sig)[:, None] * w, atol=1e-6)
+
+
+@pytest.mark.parametrize("name,steps,over", [
+    ("gan", 40, dict(batch_size=64, width=32, lr_d=1e-3)),
+    ("wgan_gp", 8, dict(batch_size=64, width=32, n_critic=5, lr_d=1e-3)),
+])
+def test_arrows_point_toward_the_data_on_a_ring(name, steps, over):
+    """After D has learnt a little, moving each fake a step of 0.2 along its arrow brings most fakes
+    closer to the data, on average by well over a third of the step (0.2 = heading straight at it)."""
+    g = _gen(name, seed=0, **over)
+    for _ in range(steps):
+        g.train_step()
+    data = g.dataset_.x
+    fake = g.sample(256, seed=1)
+    _, d = g.critic(fake, grad=True)
+    u = d / np.linalg.norm(d, axis=1, keepdims=True)
+
+    def nn_dist(p):
+        return np.sqrt(((p[:, None] - data[None]) ** 2).sum(-1)).min(1)
+
+    before = nn_dist(fake)
+    along = before - nn_dist(fake + 0.2 * u)
+    assert (along > 0).mean() > 0.7
+    assert along.mean() > 0.08
