@@ -10,11 +10,12 @@ import streamlit as st
 from synth_core.errors import SynthLabError
 from synth_core.generators import get_generator
 from synth_core.metrics.report import evaluate_run
-from synth_core.train import LossHistory, load_generator
-from synth_core.train.export import metrics_csv, samples_csv, samples_npz
+from synth_core.train import LossHistory
+from synth_core.train.export import metrics_csv
 from synth_core.train.reports import load_report, report_summary, save_report
 from synth_core.train.store import validate_run_id
 from synth_core.ui import session
+from synth_core.ui.downloads import download_panel
 from synth_core.viz.compare_runs import (comparison_table, has_nonpositive, loss_keys, overlay_figure,
                                          run_labels, small_multiples_figure)
 from synth_core.viz.figures import loss_figure
@@ -196,25 +197,4 @@ c3.download_button("Losses (CSV)", metrics_csv(rec.path), file_name=f"{rid}-loss
                    width="stretch", key="dl_losses")
 
 if rec.checkpoint.is_file():
-    with st.form("synth_download"):
-        f1, f2, f3 = st.columns([2, 1, 1])
-        n = f1.number_input("Synthetic samples", min_value=1, max_value=200_000, value=1000, step=500)
-        seed = f2.number_input("Seed", min_value=0, value=0, step=1)
-        fmt = f3.selectbox("Format", ["NPZ", "CSV"])
-        go = st.form_submit_button("Generate")
-    if go:
-        try:
-            with st.spinner(f"Sampling {int(n):,} rows..."):
-                gen, config, ds = load_generator(rec.path)
-                x = gen.sample(int(n), seed=int(seed))
-        except SynthLabError as exc:
-            st.error(str(exc))
-        else:
-            if fmt == "CSV" and ds.kind != "image":
-                st.download_button(f"Download {int(n):,} samples (CSV)", samples_csv(x, ds),
-                                   file_name=f"{rid}-samples.csv", mime="text/csv", key="dl_samples")
-            else:
-                if fmt == "CSV":
-                    st.info("Images download as NPZ (uint8 pixels, N x H x W x C).")
-                st.download_button(f"Download {int(n):,} samples (NPZ)", samples_npz(x, ds),
-                                   file_name=f"{rid}-samples.npz", key="dl_samples")
+    download_panel(rec.path, key="runs_dl")
