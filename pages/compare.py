@@ -15,6 +15,7 @@ from synth_core.metrics import GROUPS, draw_for_report, report
 from synth_core.train import load_generator
 from synth_core.train.conditional import condition_columns, parse_where, sample_where_labelled
 from synth_core.train.export import samples_csv, samples_frame
+from synth_core.train.reports import save_report
 from synth_core.ui import session
 from synth_core.viz.figures import scatter_figure, value_histogram
 from synth_core.viz.grid import data_bounds, image_grid, png_bytes
@@ -176,6 +177,7 @@ if st.button("Compute quality report", type="primary", key="compute_report",
     else:
         bar.empty()
         rep.meta.update({"run_id": rid, "generator": rec.config["generator"], "step": int(step)})
+        save_report(rec.path, rep)  # the Runs page's comparison table shows it from now on
         entry = {"dict": rep.to_dict(), "html": rep.to_html(), "run": rid, "neighbours_png": None}
         nb = rep.figures.get("neighbours", {}).get("closest", [])
         if nb and ds.kind == "image":  # synthetic samples (top) over their nearest real record (bottom)

@@ -221,6 +221,9 @@ def cmd_evaluate(argv: Sequence[str]) -> int:
             last["stage"] = stage
 
     rep = evaluate_run(args.run_dir, args.n, seed=args.seed, progress=progress)
+    from .train.reports import save_report
+
+    save_report(args.run_dir, rep)  # the app's run comparison shows it
     print(rep.to_text())
     if args.json:
         args.json.write_text(json.dumps(rep.to_dict(), indent=2))
