@@ -180,6 +180,11 @@ def dataset_info(name: str) -> DatasetInfo:
 
         if register_saved_upload(name):
             info = _REGISTRY.get(name)
+    if info is None and name.startswith("drawn-"):
+        from .drawn import register_saved_drawings  # lazy, as above: a drawing saved before a restart
+
+        register_saved_drawings()
+        info = _REGISTRY.get(name)
     if info is None:
         builtin = [n for n in _REGISTRY if not is_upload(n)]
         hint = " (an uploaded dataset: upload the file again)" if is_upload(name) else ""
