@@ -10,7 +10,7 @@ def format_seconds(s: float | None) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
-_MD_SPECIAL = "\\`*_{}[]()<>#+-.!|~$:"
+_MD_SPECIAL = "\\`*_[]<>#|~$:"
 
 
 def escape_markdown(text: str) -> str:
