@@ -133,16 +133,21 @@ def cmd_train(argv: Sequence[str]) -> int:
     from .train.store import runs_root
 
     run = Run(config, args.out or runs_root())
-    bar = ProgressBar(run.config.steps, stream=sys.stderr)
     if not args.quiet:
         print(f"run {run.id}: {gen_cls.label} on {run.config.dataset}, {run.config.steps} steps -> {run.path}",
               file=sys.stderr)
+    return _train_in_foreground(run, quiet=args.quiet)
+
+
+def _train_in_foreground(run: Run, *, quiet: bool) -> int:
+    """Train ``run`` with a progress bar (from the step it starts at); Ctrl-C stops it cleanly with a
+    final checkpoint. Prints the outcome as JSON; a failed run is exit status 2."""
+    done = run.resumed_from
+    bar = ProgressBar(run.config.steps - done, stream=sys.stderr)
 
     def on_event(ev: Event) -> None:
-        if args.quiet:
-            return
-        if ev.type == "step":
-            bar.update(ev.step, ev.data["losses"], force=ev.step == run.config.steps)
+        if not quiet and ev.type == "step":
+            bar.update(ev.step - done, ev.data["losses"], force=ev.step == run.config.steps)
 
     run.add_listener(on_event)
     run.start()
@@ -158,8 +163,11 @@ def cmd_train(argv: Sequence[str]) -> int:
     if snap.status == "failed":
         print(f"error: run failed: {snap.error}", file=sys.stderr)
         return 2
-    print(json.dumps({"run_id": run.id, "status": snap.status, "step": snap.step, "path": str(run.path),
-                      "losses": snap.last_losses}))
+    out = {"run_id": run.id, "status": snap.status, "step": snap.step, "path": str(run.path),
+           "losses": snap.last_losses}
+    if done:
+        out["resumed_from"] = done
+    print(json.dumps(out))
     return 0
 
 
@@ -284,33 +292,10 @@ def cmd_continue(argv: Sequence[str]) -> int:
     else:  # a run id: a plain name, never a path
         root, run_id = args.out or runs_root(), validate_run_id(args.run)
     run = Run.continue_from(run_id, root, steps=args.steps)
-    done = run.resumed_from
-    bar = ProgressBar(run.config.steps - done, stream=sys.stderr)
     if not args.quiet:
-        print(f"run {run.id}: continuing {run.config.generator} on {run.config.dataset} from step {done:,} "
-              f"to {run.config.steps:,} -> {run.path}", file=sys.stderr)
-
-    def on_event(ev: Event) -> None:
-        if not args.quiet and ev.type == "step":
-            bar.update(ev.step - done, ev.data["losses"], force=ev.step == run.config.steps)
-
-    run.add_listener(on_event)
-    run.start()
-    try:
-        while not run.join(0.2):
-            pass
-    except KeyboardInterrupt:
-        print("\nstopping (writing a final checkpoint)...", file=sys.stderr)
-        run.stop()
-        run.join()
-    bar.close()
-    snap = run.snapshot()
-    if snap.status == "failed":
-        print(f"error: run failed: {snap.error}", file=sys.stderr)
-        return 2
-    print(json.dumps({"run_id": run.id, "status": snap.status, "resumed_from": done, "step": snap.step,
-                      "path": str(run.path), "losses": snap.last_losses}))
-    return 0
+        print(f"run {run.id}: continuing {run.config.generator} on {run.config.dataset} from step "
+              f"{run.resumed_from:,} to {run.config.steps:,} -> {run.path}", file=sys.stderr)
+    return _train_in_foreground(run, quiet=args.quiet)
 
 
 def cmd_datasets(argv: Sequence[str]) -> int:
