@@ -2,21 +2,18 @@
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from synth_core.data import load_dataset
 from synth_core.errors import SynthLabError
 from synth_core.generators import get_generator
 from synth_core.metrics import GROUPS, draw_for_report, report
-from synth_core.train import load_generator
 from synth_core.train.conditional import condition_columns, parse_where, sample_where_labelled
 from synth_core.train.export import samples_csv, samples_frame
 from synth_core.train.reports import save_report
-from synth_core.ui import session
+from synth_core.ui.run_picker import pick_run, trained_model
 from synth_core.viz.figures import scatter_figure, value_histogram
 from synth_core.viz.grid import data_bounds, image_grid, png_bytes
 from synth_core.viz.report_figures import (class_histogram_figure, correlation_heatmaps, dcr_histogram,
@@ -25,52 +22,17 @@ from synth_core.viz.report_figures import (class_histogram_figure, correlation_h
 st.title("Compare")
 st.caption("Real data next to samples from a trained generator, and a quality report with honest metrics.")
 
-mgr = session.manager()
-records = [r for r in mgr.records() if r.checkpoint.is_file() or mgr.get(r.run_id) is not None]
-if not records:
-    st.info("No trained runs yet. Train a generator on the **Train** page first.")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
-    st.stop()
-
-by_id = {r.run_id: r for r in records}
-ids = list(by_id)
-current = st.session_state.get("run_id")
-
-
-def _label(rid: str) -> str:
-    r = by_id[rid]
-    return (f"{r.config.get('generator')} on {r.config.get('dataset')} · {r.status.get('status')} "
-            f"at step {r.status.get('step', 0):,} · {rid}")
-
-
-rid = st.selectbox("Run", ids, index=ids.index(current) if current in ids else 0, format_func=_label,
-                   key="compare_run")
-rec = by_id[rid]
+rec = pick_run("compare_run", "Train a generator on the **Train** page first.")
+rid = rec.run_id
 c1, c2 = st.columns(2)
 n = c1.select_slider("Synthetic samples", options=[64, 256, 1000, 2000, 5000], value=1000, key="compare_n")
 seed = int(c2.number_input("Sampling seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="compare_seed"))
 
-
-@st.cache_resource(max_entries=4, show_spinner="Loading the checkpoint...")
-def _disk_generator(path: str, mtime: float):
-    return load_generator(path)
-
-
 try:
-    live = mgr.get(rid)
-    if live is not None and live.generator is not None:
-        ds = load_dataset(live.config.dataset)
-        sample_fn, step = live.sample, live.step
-        conditional = bool(getattr(live.generator, "conditional", False))
-        model, model_lock = live.generator, live.model_lock  # the lock keeps sampling off a training step
-        source = f"live model at step {step:,}"
-    else:
-        gen, config, ds = _disk_generator(str(rec.path), rec.checkpoint.stat().st_mtime)
-        sample_fn, step = gen.sample, gen.step_
-        conditional = bool(getattr(gen, "conditional", False))
-        model, model_lock = gen, None
-        source = f"checkpoint at step {step:,}"
-    synth = sample_fn(int(n), seed=seed)
+    model = trained_model(rec)
+    ds, step, source = model.dataset, model.step, model.source
+    conditional = bool(getattr(model.gen, "conditional", False))
+    synth = model.sample(int(n), seed=seed)
 except SynthLabError as exc:
     st.error(str(exc))
     st.stop()
@@ -130,8 +92,8 @@ elif ds.kind == "tabular":
             if st.button("Generate rows", key="compare_where_go"):
                 try:
                     where = parse_where(where_text, ds)
-                    with model_lock if model_lock is not None else nullcontext():
-                        wx, wy = sample_where_labelled(model, ds, where_n, where, seed=seed)
+                    with model.locked():
+                        wx, wy = sample_where_labelled(model.gen, ds, where_n, where, seed=seed)
                 except SynthLabError as exc:
                     st.session_state.pop("compare_where_result", None)
                     st.error(str(exc))
@@ -169,7 +131,7 @@ if st.button("Compute quality report", type="primary", key="compute_report",
         bar.progress(min(max(frac, 0.0), 1.0), text=f"{stage}...")
 
     try:
-        x, labels = draw_for_report(sample_fn, ds, max(int(n), 500), seed=seed, conditional=conditional)
+        x, labels = draw_for_report(model.sample, ds, max(int(n), 500), seed=seed, conditional=conditional)
         rep = report(ds, x, synth_labels=labels, seed=seed, tsne=want_tsne, progress=_progress)
     except SynthLabError as exc:
         bar.empty()

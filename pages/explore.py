@@ -5,61 +5,23 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from synth_core.data import load_dataset
 from synth_core.errors import SynthLabError
 from synth_core.generators import get_generator
-from synth_core.train import load_generator
 from synth_core.train.export import samples_frame
-from synth_core.ui import session
+from synth_core.ui.run_picker import pick_run, trained_model
 from synth_core.viz import latent
 
 st.title("Latent space")
 st.caption("Walk through what a generator learned: decode a path between two latent codes, vary two "
            "latent dimensions, and with a 2-D latent see the whole learned map at once.")
 
-mgr = session.manager()
-records = [r for r in mgr.records() if r.checkpoint.is_file() or mgr.get(r.run_id) is not None]
-if not records:
-    st.info("No trained runs yet. Train a GAN or a VAE on the **Train** page first.")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
-    st.stop()
-
-by_id = {r.run_id: r for r in records}
-ids = list(by_id)
-current = st.session_state.get("run_id")
-
-
-def _label(rid: str) -> str:
-    r = by_id[rid]
-    return (f"{r.config.get('generator')} on {r.config.get('dataset')} · {r.status.get('status')} "
-            f"at step {r.status.get('step', 0):,} · {rid}")
-
-
-rid = st.selectbox("Run", ids, index=ids.index(current) if current in ids else 0, format_func=_label,
-                   key="explore_run")
-rec = by_id[rid]
-
-
-@st.cache_resource(max_entries=4, show_spinner="Loading the checkpoint...")
-def _disk_generator(path: str, step: int, mtime: float):
-    """One rebuilt generator per run folder and checkpoint (step + file time)."""
-    return load_generator(path)
-
-
+rec = pick_run("explore_run", "Train a GAN or a VAE on the **Train** page first.")
 try:
-    live = mgr.get(rid)
-    if live is not None and live.generator is not None:
-        gen, ds, lock = live.generator, load_dataset(live.config.dataset), live.model_lock
-        source = f"live model at step {live.step:,}"
-    elif live is not None:
-        st.info("This run has not built its model yet (it is queued or starting); try again in a moment.")
-        st.stop()
-    else:
-        gen, _, ds = _disk_generator(str(rec.path), int(rec.status.get("step", 0)), rec.checkpoint.stat().st_mtime)
-        lock, source = None, f"checkpoint at step {gen.step_:,}"
+    model = trained_model(rec)
 except SynthLabError as exc:
     st.error(str(exc))
     st.stop()
+gen, ds, lock, source = model.gen, model.dataset, model.lock, model.source
 
 gen_cls = get_generator(rec.config["generator"])
 st.markdown(f"**{gen_cls.label}** on **{ds.name}** · {source}")
