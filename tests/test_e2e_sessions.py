@@ -4,50 +4,27 @@ waits, "queued"), each training session follows its own run, and every page keep
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .test_e2e_browser import ARGS, CHROMIUM, _settle, sync_playwright
+from .e2e_support import ARGS, CHROMIUM, chromium_missing, serve_app, settle
 
-ROOT = Path(__file__).resolve().parents[1]
-PORT = 8515
 MAX_CONCURRENT = 1
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+if chromium_missing():
+    pytest.skip(chromium_missing(), allow_module_level=True)
+sync_playwright = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed").sync_playwright
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     runs = tmp_path_factory.mktemp("e2e_sessions_runs")
-    env = dict(os.environ, SYNTHLAB_RUNS_DIR=str(runs), SYNTHLAB_OFFLINE="1", SYNTHLAB_MAX_RUNS=str(MAX_CONCURRENT))
-    log = open(runs.parent / "e2e_sessions_server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-         "--server.port", str(PORT), "--server.headless", "true", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{PORT}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not become healthy:\n" + (runs.parent / "e2e_sessions_server.log").read_text()[-3000:])
-    yield url, runs
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with serve_app(runs, SYNTHLAB_MAX_RUNS=str(MAX_CONCURRENT)) as (url, _proc):
+        yield url, runs
 
 
 def _disk_states(runs: Path) -> dict[str, str]:
@@ -73,10 +50,10 @@ def _open(page, url: str, link: str | None = None) -> float:
     """Open the app (and a page through the sidebar); seconds until the script finished."""
     t = time.time()
     page.goto(url + "/")
-    _settle(page)
+    settle(page)
     if link:
         page.get_by_role("link", name=link).first.click()
-        _settle(page)
+        settle(page)
     return time.time() - t
 
 
@@ -86,7 +63,7 @@ def _start_training(page, url: str) -> str:
         box = page.get_by_role("spinbutton", name=label, exact=True)
         box.fill(value)
         box.press("Enter")
-        _settle(page)
+        settle(page)
     page.locator(".st-key-start button").click()
     page.wait_for_function("() => new URL(location.href).searchParams.get('run')", timeout=60_000)
     return parse_qs(urlparse(page.url).query)["run"][0]
@@ -115,7 +92,7 @@ def test_four_sessions_train_and_browse_at_once(server):
                                        (d, "Runs", run_a)):
                 page.get_by_role("link", name=link).first.click()
                 _wait_text(page, expect)  # times out (fails) if the page never renders
-                _settle(page)
+                settle(page)
             # each training session still shows its own run
             assert run_a in _main_text(a) and run_b not in _main_text(a)
             assert run_b in _main_text(b) and run_a not in _main_text(b)

@@ -7,59 +7,25 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("SYNTHLAB_CHROMIUM", "/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[1]
-PORT = 8514
+from .e2e_support import ARGS, CHROMIUM, chromium_missing, serve_app, settle
+
 pytestmark = pytest.mark.e2e
 
-if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-    pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's `chromium` (apt) to run browser tests",
-                allow_module_level=True)
+if chromium_missing():
+    pytest.skip(chromium_missing(), allow_module_level=True)
 sync_playwright = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed").sync_playwright
-
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--no-first-run", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     runs = tmp_path_factory.mktemp("e2e_teach_runs")
-    env = dict(os.environ, SYNTHLAB_RUNS_DIR=str(runs), SYNTHLAB_OFFLINE="1",
-               SYNTHLAB_DATA_DIR=str(tmp_path_factory.mktemp("e2e_teach_data")))
-    log = open(runs / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-         "--server.port", str(PORT), "--server.headless", "true", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{PORT}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited (is port {PORT} taken?):\n" + (runs / "server.log").read_text()[-3000:])
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not become healthy:\n" + (runs / "server.log").read_text()[-3000:])
-    yield url, runs
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with serve_app(runs, SYNTHLAB_DATA_DIR=str(tmp_path_factory.mktemp("e2e_teach_data"))) as (url, _proc):
+        yield url, runs
 
 
 @pytest.fixture
@@ -69,16 +35,11 @@ def shots(tmp_path) -> Path:
     return out
 
 
-def _settle(page, timeout=90_000):
-    page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]", timeout=timeout)
-    page.wait_for_selector("[data-test-script-state=notRunning]", timeout=timeout)
-
-
 def _choose(page, key: str, text: str) -> None:
     """Pick ``text`` in the selectbox with widget key ``key``."""
     page.locator(f".st-key-{key} [role=combobox]").click()
     page.get_by_role("option", name=re.compile(re.escape(text))).first.click()
-    _settle(page)
+    settle(page)
 
 
 def _click(page, key: str) -> None:
@@ -87,7 +48,7 @@ def _click(page, key: str) -> None:
     page.wait_for_function(f"() => Array.from(document.querySelectorAll('.st-key-{key} button'))"
                            f".some(b => b.offsetParent !== null && !b.disabled)", timeout=60_000)
     page.locator(f".st-key-{key}").get_by_role("button").click()
-    _settle(page)
+    settle(page)
 
 
 def _step_counter(page) -> int:
@@ -112,25 +73,25 @@ def _wait_traces(page, pred: str, timeout: float = 60_000) -> list:
 
 def _view(page, name: str) -> None:
     page.locator(".st-key-train_view").get_by_text(name, exact=True).click()
-    _settle(page)
+    settle(page)
 
 
 def _start(page, url: str, dataset: str, generator: str, **numbers: str) -> None:
     page.goto(url + "/")
-    _settle(page)
+    settle(page)
     _choose(page, "data_select", dataset)
     page.get_by_role("link", name="Train").first.click()
-    _settle(page)
+    settle(page)
     _choose(page, "train_gen_select", generator)
     page.get_by_role("spinbutton", name="Steps", exact=True).fill("100000")
     page.get_by_role("spinbutton", name="Steps", exact=True).press("Enter")
-    _settle(page)
+    settle(page)
     for label, value in numbers.items():
         page.get_by_role("spinbutton", name=label, exact=True).fill(value)
         page.get_by_role("spinbutton", name=label, exact=True).press("Enter")
-        _settle(page)
+        settle(page)
     page.locator(".st-key-start button").click()
-    _settle(page)
+    settle(page)
 
 
 def test_gan_step_by_step_surface_and_arrows(server, shots):

@@ -2,15 +2,7 @@
 real browser), and "Try it" buttons that open the Train page with the generator and its demo data."""
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -22,7 +14,8 @@ from synth_core.generators.base import FAMILY_ORDER
 from synth_core.learn import LESSONS, demo_dataset, family_generators, lesson_for, lessons
 from synth_core.train import get_manager
 
-ROOT = Path(__file__).resolve().parents[1]
+from .e2e_support import ARGS, CHROMIUM, ROOT, chromium_missing, serve_app
+
 APP = str(ROOT / "app.py")
 
 
@@ -103,45 +96,18 @@ def test_try_it_sets_generator_and_dataset_and_opens_train(app):
 
 
 # ---- KaTeX itself: the only check that the browser accepts every formula ---------------------------
-CHROMIUM = os.environ.get("SYNTHLAB_CHROMIUM", "/usr/bin/chromium")
-
-
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_every_formula_renders_in_katex():
-    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+def test_every_formula_renders_in_katex(tmp_path):
+    if chromium_missing():
+        pytest.skip(chromium_missing())
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", APP, "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--server.headless", "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=dict(os.environ, SYNTHLAB_OFFLINE="1"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.3)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking"])
-            page = browser.new_page(viewport={"width": 1400, "height": 2000})
-            page.goto(url)
-            page.get_by_role("link", name="Learn").click()
-            n = sum(len(l.formulas) for l in LESSONS)
-            page.wait_for_function(f"document.querySelectorAll('.katex-display').length >= {n}", timeout=90_000)
-            assert page.locator(".katex-error").count() == 0
-            browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with serve_app(tmp_path) as (url, _proc), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 2000})
+        page.goto(url)
+        page.get_by_role("link", name="Learn").click()
+        n = sum(len(l.formulas) for l in LESSONS)
+        page.wait_for_function(f"document.querySelectorAll('.katex-display').length >= {n}", timeout=90_000)
+        assert page.locator(".katex-error").count() == 0
+        browser.close()
