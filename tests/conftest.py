@@ -54,3 +54,20 @@ def tiny_tabular(n: int = 300, seed: int = 0) -> Dataset:
 
 
 TINY = {"points": tiny_points, "image": tiny_images, "tabular": tiny_tabular}
+
+
+@pytest.fixture
+def app():
+    """A fresh AppTest of the whole app (caches cleared); runs it started are stopped afterwards."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from synth_core.train import get_manager
+
+    from .e2e_support import ROOT
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    yield at
+    get_manager().stop_all()

@@ -6,29 +6,12 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from synth_core.data import load_dataset
 from synth_core.train import get_manager
 from synth_core.train import views
 
-from .test_app_pages import APP, plotly_array, wait_for
-
-
-@pytest.fixture
-def app():
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
-    yield at
-    get_manager().stop_all()
-
-
-def _no_errors(at):
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+from .test_app_pages import _no_errors, plotly_array, wait_for
 
 
 def _start(at, dataset: str, generator: str, **params):

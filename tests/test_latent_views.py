@@ -1,21 +1,17 @@
 """Latent views (synth_core.viz.latent) and the Latent space page on tiny runs."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from scipy.stats import norm
-from streamlit.testing.v1 import AppTest
 
 from synth_core.generators import get_generator
-from synth_core.train import Run, RunConfig, get_manager
+from synth_core.train import Run, RunConfig
 from synth_core.viz import latent
 
 from .conftest import tiny_images, tiny_points
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 # ---- pure functions ---------------------------------------------------------------------------------
@@ -149,15 +145,6 @@ def test_conditional_vae_reports_a_class_selector():
 
 
 # ---- the page ---------------------------------------------------------------------------------------
-@pytest.fixture
-def app():
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
-    yield at
-    get_manager().stop_all()
-
-
 def _finished(generator: str, params: dict, steps: int, dataset: str = "digits") -> str:
     run = Run(RunConfig(dataset, generator, params, steps=steps, seed=0)).run_sync()
     assert run.status == "finished", run.error

@@ -5,27 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from synth_core.data import dataset_info
 from synth_core.generators import list_generators
 from synth_core.generators.base import FAMILY_ORDER
 from synth_core.learn import LESSONS, demo_dataset, family_generators, lesson_for, lessons
-from synth_core.train import get_manager
 
-from .e2e_support import ARGS, CHROMIUM, ROOT, chromium_missing, serve_app
+from .e2e_support import ARGS, CHROMIUM, chromium_missing, serve_app
 
-APP = str(ROOT / "app.py")
-
-
-@pytest.fixture
-def app():
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
-    yield at
-    get_manager().stop_all()
 
 
 def _balanced(tex: str) -> bool:
