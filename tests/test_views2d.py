@@ -147,3 +147,17 @@ def test_available_views_step_labels_and_update_caption():
     assert views.next_update(_fitted("kde")) is None
     assert views.speed_value(None) == "max" and views.speed_value(4.0) == 5
     assert views.speed_limit("max") is None and views.speed_limit(20) == 20.0
+
+
+def test_run_view_rebuilds_only_for_a_new_preview():
+    """A paused run keeps its preview array: polling the page must not re-evaluate the model."""
+    g = _fitted("gan", width=16)
+    run = type("FakeRun", (), {"id": "r1", "generator": g, "model_lock": threading.Lock()})()
+    b = data_bounds(g.dataset_.x)
+    fake = g.sample(200, seed=1)
+    first = views.run_view(run, views.SURFACE, g.dataset_.x, fake, b)
+    assert views.run_view(run, views.SURFACE, g.dataset_.x, fake, b) is first
+    g.train_step()
+    newer = g.sample(200, seed=1)  # the run's next preview is a new array
+    assert views.run_view(run, views.SURFACE, g.dataset_.x, newer, b) is not first
+    assert views.run_view(run, views.ARROWS, g.dataset_.x, newer, b).name == views.ARROWS

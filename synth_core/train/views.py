@@ -213,5 +213,19 @@ def build_view(gen: Generator | None, view: str, real: np.ndarray, fake: np.ndar
 def run_view(run: Any, view: str, real: np.ndarray, fake: np.ndarray | None, bounds: Bounds, *,
              height: int = 420) -> View:
     """``build_view`` for a live :class:`~synth_core.train.Run` (its generator, under its ``model_lock``);
-    ``fake`` is the snapshot's preview points."""
-    return build_view(run.generator, view, real, fake, bounds, lock=run.model_lock, height=height)
+    ``fake`` is the snapshot's preview points. The run refreshes its preview after every change to the
+    model (a step, or a single update in step-by-step mode), so a view is rebuilt only when the preview
+    array is a new one: a paused run is not re-evaluated on every poll of the page."""
+    key = (run.id, view, height, bounds)
+    hit = _RUN_VIEWS.get(key)
+    if hit is not None and fake is not None and hit[0] is fake and hit[1] is run.generator:
+        return hit[2]
+    shown = build_view(run.generator, view, real, fake, bounds, lock=run.model_lock, height=height)
+    if len(_RUN_VIEWS) > 64:  # a few views of a few runs; never grows with training time
+        _RUN_VIEWS.clear()
+    _RUN_VIEWS[key] = (fake, run.generator, shown)
+    return shown
+
+
+#: (run id, view, height, bounds) -> (the preview array it was built from, the generator, the view)
+_RUN_VIEWS: dict[tuple, tuple[Any, Any, View]] = {}
