@@ -274,9 +274,7 @@ class Run:
         rows = [r for r in store.read_metrics(self.path / "metrics.jsonl") if int(r.get("step", 0)) <= done]
         store.atomic_write_bytes(self.path / "metrics.jsonl",
                                  "".join(json.dumps(r) + "\n" for r in rows).encode())
-        for r in rows:
-            self.history.add(int(r["step"]), float(r.get("t", math.nan)),
-                             {k: v for k, v in r.items() if k not in ("step", "t")})
+        self.history = LossHistory.from_metrics(self.path / "metrics.jsonl", self.history.max_points)
         self.step = self.resumed_from = done
         self.last_losses = {k: v for k, v in (rows[-1] if rows else {}).items() if k not in ("step", "t")}
         try:
