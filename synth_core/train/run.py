@@ -583,7 +583,9 @@ class Run:
         with self._lock:
             d = {"status": self.status, "step": self.step, "total": self.config.steps, "error": self.error,
                  "last_losses": self.last_losses, "elapsed_s": round(self._t_active, 3),
-                 "updated_at": datetime.now(timezone.utc).isoformat()}
+                 "updated_at": datetime.now(timezone.utc).isoformat(),
+                 # epoch seconds of the clock metrics.jsonl's "t" counts from (bench/ui.py's latency)
+                 "t0_epoch": self._t_start}
         store.atomic_write_json(self.path / "status.json", d)
 
     def _finish(self, status: str) -> None:
