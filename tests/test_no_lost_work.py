@@ -150,7 +150,9 @@ def test_server_killed_mid_run_resumes_from_its_last_checkpoint(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
     ckpt_step = store.load_checkpoint(path / "checkpoint.pt")["step"]
-    assert ckpt_step % 20 == 0 and ckpt_step >= 20 and len(_steps(path)) > ckpt_step
+    # metrics are flushed with every checkpoint (and about once a second): they reach it, and often
+    # go past it (steps the crash lost, dropped again by continue_run)
+    assert ckpt_step % 20 == 0 and ckpt_step >= 20 and len(_steps(path)) >= ckpt_step
     restarted = JobManager(tmp_path)
     [rec] = restarted.records()
     assert rec.state == "interrupted" and rec.checkpoint.is_file() and rec.sample_files()

@@ -566,6 +566,9 @@ class Run:
         gen = self.generator
         if gen is None:
             return
+        metrics = getattr(self, "_metrics", None)
+        if metrics is not None and not metrics.closed:
+            metrics.flush()  # the curves on disk always reach the checkpoint, even after a SIGKILL
         with self.model_lock:
             state = {"config": self.config.to_dict(), "step": self.step, "generator": gen.state_dict()}
             store.atomic_torch_save(self.path / "checkpoint.pt", state)
