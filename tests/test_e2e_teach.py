@@ -65,9 +65,11 @@ VIEW_TRACES = """() => {
 
 
 def _wait_traces(page, pred: str, timeout: float = 60_000) -> list:
-    """Wait until the view chart's traces satisfy the JS predicate ``pred`` over ``traces``."""
-    page.wait_for_function(f"() => {{ const traces = ({VIEW_TRACES})(); return {pred}; }}", timeout=timeout)
-    return page.evaluate(VIEW_TRACES)
+    """Wait until the view chart's traces satisfy the JS predicate ``pred`` over ``traces``, and
+    return those traces (read in the same JS call: a rerun can mark the chart stale right after)."""
+    handle = page.wait_for_function(
+        f"() => {{ const traces = ({VIEW_TRACES})(); return ({pred}) ? traces : null; }}", timeout=timeout)
+    return handle.json_value()
 
 
 def _view(page, name: str) -> None:
