@@ -90,6 +90,7 @@ def _draw_panel() -> None:
         except SynthLabError as exc:
             st.error(str(exc))
         else:
+            session.remember_own_dataset(name)
             if session.set_dataset(name):
                 st.rerun()
 

@@ -310,6 +310,13 @@ def cmd_datasets(argv: Sequence[str]) -> int:
         print(f"\nuploads ({uploads_root()}):")
         for u in saved:
             print(f"{u.name:14s} {u.kind:8s} {u.filename}: {u.description}")
+    from .data.drawn import drawn_root, register_saved_drawings
+
+    drawings = register_saved_drawings()
+    if drawings:
+        print(f"\ndrawings ({drawn_root()}):")
+        for name in drawings:
+            print(f"{name:14s} points   drawn on the Train page")
     return 0
 
 

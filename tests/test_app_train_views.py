@@ -152,3 +152,25 @@ def test_draw_your_own_data(app):
     ds = load_dataset(name)
     assert ds.kind == "points" and ds.x.shape == (5000, 2)
     assert any(f"Drawn ({name[6:]})" in m.value for m in at.markdown)  # the page now trains on it
+    at.switch_page("pages/data.py").run()  # and this session's dataset picker offers it
+    _no_errors(at)
+    assert any(f"Drawn ({name[6:]})" in o for o in at.selectbox(key="data_select").options)
+
+
+def test_a_drawing_is_private_to_the_session_that_drew_it(app):
+    from streamlit.testing.v1 import AppTest
+
+    from synth_core.data import drawn
+    from synth_core.data.base import list_datasets
+    from synth_core.data.user_data import builtin_datasets
+
+    from .e2e_support import ROOT
+
+    comps = drawn.components(drawn.parse_blobs([{"x": 1.0, "y": -1.0, "spread": 0.3, "weight": 1.0}]))
+    name = drawn.save_drawing(drawn.make_drawn_dataset(comps, 500, seed=11))  # drawn by someone else
+    assert name not in [d.name for d in builtin_datasets()]
+    assert name in [d.name for d in list_datasets()]  # still a registered, loadable dataset
+    other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not any(name[6:] in o for o in other.selectbox(key="data_select").options)
+    other.switch_page("pages/train.py").run()
+    _no_errors(other)

@@ -113,9 +113,19 @@ _REG_LOCK = threading.RLock()  # registry edits (uploads register at run time, f
 UPLOAD_PREFIX = "upload-"
 
 
+#: names of 2-D distributions a user drew on the Train page (see ``drawn``): ``drawn-<hash8>``
+DRAWN_PREFIX = "drawn-"
+
+
 def is_upload(name: str) -> bool:
     """True for datasets made from a user's uploaded file (their names start with ``upload-``)."""
     return isinstance(name, str) and name.startswith(UPLOAD_PREFIX)
+
+
+def is_user_dataset(name: str) -> bool:
+    """True for datasets a user made (an upload or a drawing): the UI shows each only to the browser
+    session that made it; built-ins are everyone's."""
+    return isinstance(name, str) and name.startswith((UPLOAD_PREFIX, DRAWN_PREFIX))
 
 
 def register_dataset(name: str, *, kind: str, label: str, description: str, offline: bool = True):
@@ -166,9 +176,10 @@ def cache_dataset(name: str, ds: Dataset) -> None:
 
 
 def list_datasets(kind: str | None = None, *, uploads: bool = True) -> list[DatasetInfo]:
-    """Registered datasets (optionally of one kind); ``uploads=False`` leaves out users' uploads."""
+    """Registered datasets (optionally of one kind); ``uploads=False`` leaves out the datasets users
+    made (uploads and drawings), i.e. lists only the built-ins."""
     return [d for d in list(_REGISTRY.values())
-            if (kind is None or d.kind == kind) and (uploads or not is_upload(d.name))]
+            if (kind is None or d.kind == kind) and (uploads or not is_user_dataset(d.name))]
 
 
 def dataset_info(name: str) -> DatasetInfo:
@@ -180,13 +191,13 @@ def dataset_info(name: str) -> DatasetInfo:
 
         if register_saved_upload(name):
             info = _REGISTRY.get(name)
-    if info is None and name.startswith("drawn-"):
+    if info is None and name.startswith(DRAWN_PREFIX):
         from .drawn import register_saved_drawings  # lazy, as above: a drawing saved before a restart
 
         register_saved_drawings()
         info = _REGISTRY.get(name)
     if info is None:
-        builtin = [n for n in _REGISTRY if not is_upload(n)]
+        builtin = [n for n in _REGISTRY if not is_user_dataset(n)]
         hint = " (an uploaded dataset: upload the file again)" if is_upload(name) else ""
         raise ConfigError(f"Unknown dataset {name!r}{hint}; choose one of: {', '.join(builtin)}")
     return info

@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from ..data import Dataset, DatasetInfo, dataset_info, load_dataset  # noqa: F401 (load_dataset re-exported for pages)
-from ..data.base import is_upload
+from ..data.base import is_user_dataset
 from ..errors import SynthLabError
 from ..train import JobManager, Run, get_manager
 
@@ -68,24 +68,32 @@ def follow(run: Run) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# Uploads: each browser session sees only its own (built-ins are everyone's)
+# Uploads and drawings: each browser session sees only its own (built-ins are everyone's)
 # ----------------------------------------------------------------------------------------------
 UPLOADS_KEY = "uploads"
 _PENDING_SELECT = "_pending_dataset_select"
 
 
 def my_uploads() -> list[str]:
-    """Names of the datasets this browser session uploaded, oldest first."""
+    """Names of the datasets this browser session made (uploaded or drew), oldest first."""
     return list(st.session_state.setdefault(UPLOADS_KEY, []))
 
 
+def remember_own_dataset(name: str) -> None:
+    """Add a dataset this session made (an upload, a drawing) to the ones its pickers offer."""
+    uploads = my_uploads()
+    if name not in uploads:
+        uploads.append(name)
+    st.session_state[UPLOADS_KEY] = uploads
+
+
 def dataset_choices() -> list[str]:
-    """What this session's dataset picker offers: every built-in, then its own uploads."""
+    """What this session's dataset picker offers: every built-in, then its own uploads and drawings."""
     from ..data.user_data import builtin_datasets
 
     names = [d.name for d in builtin_datasets()] + my_uploads()
     current = dataset_name()
-    if current not in names and is_upload(current):
+    if current not in names and is_user_dataset(current):
         names.append(current)  # chosen by this session (e.g. before its upload list was cleared)
     return names
 
@@ -109,10 +117,7 @@ def use_upload(filename: str, data: bytes, options: Any = None) -> DatasetInfo |
     except SynthLabError as exc:
         st.error(str(exc))
         return None
-    uploads = my_uploads()
-    if info.name not in uploads:
-        uploads.append(info.name)
-    st.session_state[UPLOADS_KEY] = uploads
+    remember_own_dataset(info.name)
     st.session_state["dataset"] = info.name
     st.session_state[_PENDING_SELECT] = info.name
     return info
