@@ -115,7 +115,7 @@ with controls:
     steps = param_widget(run_params[0], f"run/{gen_name}", c1)
     seed = param_widget(run_params[1], f"run/{gen_name}", c2)
     st.markdown("**Hyperparameters**")
-    values = param_form(gen_cls.params, gen_name)
+    values = param_form(gen_cls.params_for(ds.kind), gen_name)
 
     b1, b2 = st.columns([3, 2])
     start = b1.button("Start training", type="primary", width="stretch", key="start")

@@ -332,6 +332,8 @@ def cmd_generators(argv: Sequence[str]) -> int:
         if args.params:
             for row in param_table(g.params):
                 print(f"    {_flag(row['name']):18s} {row['type']:6s} default={row['default']!s:8s} {row['space']:22s} {row['help']}")
+            for kind, over in g.kind_defaults.items():
+                print(f"    defaults on {kind} data: " + ", ".join(f"{_flag(k)} {v}" for k, v in over.items()))
     return 0
 
 

@@ -28,7 +28,9 @@ def test_cosine_schedule_sets_both_rates_per_step():
     # the updates of step 2 ran at factor 0.55
     assert g.opt_g_.param_groups[0]["lr"] == pytest.approx(1e-3 * 0.55)
     assert g.opt_d_.param_groups[0]["lr"] == pytest.approx(2e-3 * 0.55)
-    assert get_generator("wgan_gp")().setup(tiny_points(), seed=0).lr_factor(10_000) == 1.0  # default: constant
+    assert get_generator("wgan_gp")(lr_schedule="constant").setup(tiny_points(), seed=0).lr_factor(10_000) == 1.0
+    assert {p.name: p.default for p in get_generator("wgan_gp").params_for("image")}["lr_schedule"] == "constant"
+    assert {p.name: p.default for p in get_generator("wgan_gp").params_for("points")}["lr_schedule"] == "cosine"
 
 
 def test_cosine_schedule_single_updates_equal_whole_steps():

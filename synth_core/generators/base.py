@@ -7,6 +7,7 @@ one optimizer. Conventions follow scikit-learn: ``__init__`` only stores validat
 """
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -33,6 +34,15 @@ class Generator(ABC):
     default_steps: ClassVar[int] = 1000
     #: how many fixed-latent samples make the live preview.
     preview_size: ClassVar[int] = 64
+    #: per data kind, defaults that replace the Params' own (e.g. a GAN wants a different learning
+    #: rate on 2-D points than on images). Only params the user did not set follow the data kind.
+    kind_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    @classmethod
+    def params_for(cls, kind: str | None) -> tuple[Param, ...]:
+        """``params`` with the defaults for data of ``kind`` (what the UI shows and a run resolves)."""
+        over = cls.kind_defaults.get(kind or "", {})
+        return tuple(dataclasses.replace(p, default=over[p.name]) if p.name in over else p for p in cls.params)
 
     @classmethod
     def summary(cls) -> str:
@@ -44,6 +54,7 @@ class Generator(ABC):
         return " ".join(para.split()) or cls.label
 
     def __init__(self, **params: Any) -> None:
+        self._given = dict(params)
         self.hparams: dict[str, Any] = resolve_params(self.params, params)
         self.dataset_: Dataset | None = None
         self.device_: torch.device = torch.device("cpu")
@@ -58,6 +69,8 @@ class Generator(ABC):
                 f"{self.label or self.name} does not support {dataset.kind} data "
                 f"(it supports: {', '.join(sorted(self.supports))})."
             )
+        if self.kind_defaults.get(dataset.kind):  # unset params follow the data kind
+            self.hparams = resolve_params(self.params_for(dataset.kind), self._given)
         self.dataset_ = dataset
         self.device_ = torch.device(device)
         self.seed_ = int(seed)
@@ -193,6 +206,11 @@ def register_generator(cls: type[Generator]) -> type[Generator]:
     names = [p.name for p in cls.params]
     if len(names) != len(set(names)):
         raise ValueError(f"generator {cls.name!r} declares a param twice")
+    for kind, over in cls.kind_defaults.items():
+        if kind not in cls.supports or set(over) - set(names):
+            raise ValueError(f"generator {cls.name!r}: kind_defaults for {kind!r} name an unsupported kind "
+                             f"or unknown params {sorted(set(over) - set(names))}")
+        cls.params_for(kind)  # each value is validated against its Param (a bad default raises here)
     _REGISTRY[cls.name] = cls
     return cls
 

@@ -4,10 +4,14 @@ DCGAN, WGAN-GP, conditional GAN and the MLP GAN differ only in their networks, t
 whether labels are fed in; they are presets over :class:`GANBase` (one small file each), so the
 step below is written once. References: Goodfellow et al. 2014 (GAN, non-saturating loss);
 Radford et al. 2016 (DCGAN); Gulrajani et al. 2017 (WGAN-GP); Mirza & Osindero 2014 (cGAN);
-Miyato & Koyama 2018 (projection discriminator); Miyato et al. 2018 (spectral normalisation).
+Miyato & Koyama 2018 (projection discriminator); Miyato et al. 2018 (spectral normalisation);
+Yazici et al. 2019, The Unusual Effectiveness of Averaging in GAN Training (``g_ema``: samples come
+from an exponential moving average of the generator's weights, which damps the step-to-step jitter
+of a GAN's samples; training itself is unchanged).
 """
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,7 +27,7 @@ from .nets import ConvDiscriminator, ConvGenerator, MLPDiscriminator, MLPGenerat
 
 def gan_params(*, lr_g: float = 2e-4, lr_d: float = 2e-4, beta1: float = 0.5, beta2: float = 0.999,
                batch_size: int = 64, z_dim: int = 64, width: int = 64, depth: int | None = None,
-               extra: tuple[Param, ...] = ()) -> tuple[Param, ...]:
+               g_ema: float = 0.0, extra: tuple[Param, ...] = ()) -> tuple[Param, ...]:
     """The hyperparameters every GAN preset exposes, with that preset's defaults."""
     params = [
         Param("batch_size", "int", batch_size, low=8, high=1024, help="Real and fake samples per update."),
@@ -35,6 +39,9 @@ def gan_params(*, lr_g: float = 2e-4, lr_d: float = 2e-4, beta1: float = 0.5, be
         Param("beta1", "float", beta1, low=0.0, high=0.999, help="Adam beta1; 0.5 (DCGAN) or 0 (WGAN-GP) damps oscillation.",
               advanced=True),
         Param("beta2", "float", beta2, low=0.0, high=0.9999, help="Adam beta2.", advanced=True),
+        Param("g_ema", "float", g_ema, low=0.0, high=0.9999, label="G weight EMA", advanced=True,
+              help="Sample from an exponential moving average of G's weights with this decay (e.g. 0.999); "
+                   "0 = the current G. Averaging damps the jitter of GAN samples (Yazici et al. 2019)."),
     ]
     if depth is not None:
         params.append(Param("depth", "int", depth, low=1, high=8, help="Hidden layers in G and D."))
@@ -116,6 +123,9 @@ class GANBase(Generator):
                 self.D_ = MLPDiscriminator(dataset.n_features, width, depth, n_classes, spectral_norm=sn)
         self.G_.to(self.device_)
         self.D_.to(self.device_)
+        # the sampling copy of G: its weight average when g_ema > 0, else G itself
+        self.ema_ = float(self.hp("g_ema", 0.0))
+        self.G_avg_ = copy.deepcopy(self.G_).requires_grad_(False) if self.ema_ > 0 else self.G_
         betas = (self.hparams["beta1"], self.hparams["beta2"])
         self.opt_g_ = torch.optim.Adam(self.G_.parameters(), lr=self.hparams["lr_g"], betas=betas)
         self.opt_d_ = torch.optim.Adam(self.D_.parameters(), lr=self.hparams["lr_d"], betas=betas)
@@ -209,8 +219,19 @@ class GANBase(Generator):
         loss_g = F.binary_cross_entropy_with_logits(d_gen, torch.ones_like(d_gen))
         loss_g.backward()
         self.opt_g_.step()
+        self._update_average()
         return {"loss_d": p["loss_d"], "loss_g": loss_g.item(),
                 "D(x)": p["D(x)"], "D(G(z))": torch.sigmoid(d_gen).mean().item()}
+
+    @torch.no_grad()
+    def _update_average(self) -> None:
+        """After each G update: G_avg <- ema * G_avg + (1 - ema) * G (buffers copied)."""
+        if self.G_avg_ is self.G_:
+            return
+        for a, p in zip(self.G_avg_.parameters(), self.G_.parameters()):
+            a.lerp_(p, 1.0 - self.ema_)
+        for a, b in zip(self.G_avg_.buffers(), self.G_.buffers()):
+            a.copy_(b)
 
     def _gradient_penalty(self, x: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         # lambda * (||grad_xhat D(xhat)||_2 - 1)^2 on random interpolates xhat (Gulrajani et al. 2017, eq. 3)
@@ -243,6 +264,7 @@ class GANBase(Generator):
         loss_g = -self.D_(self.G_(self._noise(p["n"], self.rng_), p["y"]), p["y"]).mean()
         loss_g.backward()
         self.opt_g_.step()
+        self._update_average()
         return {"loss_d": p["loss_d"], "loss_g": loss_g.item(), "wasserstein": p["wasserstein"], "gp": p["gp"]}
 
     # ---- teaching view: what D says about a point, and where G's loss pushes it -----------------
@@ -297,13 +319,14 @@ class GANBase(Generator):
     def _sample(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor:
         y = self._labels(n, condition, gen)
         z = self._noise(n, gen)
-        was_training = self.G_.training
-        self.G_.eval()  # batch-norm running statistics: a sample does not depend on its batch
+        G = self.G_avg_
+        was_training = G.training
+        G.eval()  # batch-norm running statistics: a sample does not depend on its batch
         try:
-            out = torch.cat([self.G_(z[i:i + 1024], None if y is None else y[i:i + 1024])
+            out = torch.cat([G(z[i:i + 1024], None if y is None else y[i:i + 1024])
                              for i in range(0, n, 1024)]) if n else z.new_zeros((0, self.dataset_.n_features))
         finally:
-            self.G_.train(was_training)
+            G.train(was_training)
         return out
 
     def latent_size(self) -> int | None:
@@ -314,12 +337,13 @@ class GANBase(Generator):
         """G(z[, y]) for given noise rows (interpolation strips); class 0 if conditional and none given."""
         zt = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(len(z), -1).to(self.device_)
         y = self._labels(len(zt), 0 if condition is None else condition, torch.Generator().manual_seed(0))
-        was_training = self.G_.training
-        self.G_.eval()
+        G = self.G_avg_
+        was_training = G.training
+        G.eval()
         try:
-            out = self.G_(zt, y)
+            out = G(zt, y)
         finally:
-            self.G_.train(was_training)
+            G.train(was_training)
         return out.cpu().numpy().reshape((len(zt), *self.dataset_.sample_shape)).astype(np.float32)
 
     def preview(self, n: int | None = None) -> np.ndarray:
@@ -332,12 +356,17 @@ class GANBase(Generator):
 
     # ---- persistence -----------------------------------------------------------------------
     def _state_dict(self) -> dict[str, Any]:
-        return {"G": self.G_.state_dict(), "D": self.D_.state_dict(),
-                "opt_g": self.opt_g_.state_dict(), "opt_d": self.opt_d_.state_dict()}
+        state = {"G": self.G_.state_dict(), "D": self.D_.state_dict(),
+                 "opt_g": self.opt_g_.state_dict(), "opt_d": self.opt_d_.state_dict()}
+        if self.G_avg_ is not self.G_:
+            state["G_avg"] = self.G_avg_.state_dict()
+        return state
 
     def _load_state_dict(self, state: dict[str, Any]) -> None:
         self.G_.load_state_dict(state["G"])
         self.D_.load_state_dict(state["D"])
         self.opt_g_.load_state_dict(state["opt_g"])
         self.opt_d_.load_state_dict(state["opt_d"])
+        if self.G_avg_ is not self.G_:  # a checkpoint from before averaging was on starts it from G
+            self.G_avg_.load_state_dict(state.get("G_avg", state["G"]))
         self._reset_pending()  # a checkpoint holds whole steps: a half-done step starts over

@@ -49,6 +49,9 @@ class WGANGP(GANBase):
         Param("lr_min_ratio", "float", 0.01, low=0.0, high=1.0, advanced=True,
               help="Final learning rate of the cosine schedule, as a fraction of the starting rate."),
     ))
+    # 2-D points: a small generator with a 2-D latent, a 10x higher rate annealed by the cosine
+    # schedule, and a bigger batch (measurements in the module docstring). Images keep the paper's.
+    kind_defaults = {"points": dict(batch_size=512, z_dim=2, width=64, lr_g=1e-3, lr_d=1e-3, lr_schedule="cosine")}
 
     def _setup(self, dataset: Dataset) -> None:
         super()._setup(dataset)

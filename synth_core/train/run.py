@@ -54,7 +54,7 @@ class RunConfig:
         if info.kind not in gen_cls.supports:
             raise ConfigError(f"{gen_cls.label} does not support {info.kind} data like {info.label}; "
                               f"it supports {', '.join(sorted(gen_cls.supports))}.")
-        params = resolve_params(gen_cls.params, self.params)
+        params = resolve_params(gen_cls.params_for(info.kind), self.params)
         steps = self.steps if self.steps is not None else gen_cls.default_steps
         if not isinstance(steps, int) or steps < 1 or steps > 10_000_000:
             raise ConfigError(f"steps must be a whole number between 1 and 10,000,000; got {steps!r}")

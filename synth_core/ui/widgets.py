@@ -55,8 +55,26 @@ def param_widget(p: Param, owner: str, container=st) -> Any:
     return out
 
 
+def _follow_defaults(params: tuple[Param, ...], owner: str) -> None:
+    """When the defaults change (a generator whose defaults depend on the data kind, after the user
+    switched dataset), values the user never changed move to the new defaults; tuned ones stay."""
+    store = _store(owner)
+    now = {p.name: p.default for p in params}
+    before = store.get(_DEFAULTS, now)
+    for name, default in now.items():
+        if name in store and before.get(name) != default and store[name] == before.get(name):
+            store[name] = default
+            st.session_state.pop(f"w/{owner}/{name}", None)  # the widget re-reads its value
+    store[_DEFAULTS] = now
+
+
+_DEFAULTS = "__defaults__"  # in an owner's store: the defaults its values were last shown with
+
+
 def param_form(params: tuple[Param, ...], owner: str) -> dict[str, Any]:
-    """All of a generator's params: main ones first, ``advanced`` ones in an expander."""
+    """All of a generator's params: main ones first, ``advanced`` ones in an expander. Pass the
+    generator's ``params_for(kind)``: untouched values follow its data-kind defaults."""
+    _follow_defaults(params, owner)
     values: dict[str, Any] = {}
     main = [p for p in params if not p.advanced]
     adv = [p for p in params if p.advanced]
