@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import FlopCounterMode, flop_registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from synth_core.data import load_dataset  # noqa: E402
@@ -54,10 +55,32 @@ def make(name: str, params: dict, channels_last: bool, compile_: bool):
     return gen
 
 
+class _RegistryCounter(TorchDispatchMode):
+    """FLOPs of every op ``torch.utils.flop_counter`` knows, without FlopCounterMode's module tracker
+    (whose hooks refuse ``autograd.grad``, i.e. WGAN-GP's gradient penalty)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        count = flop_registry.get(func._overloadpacket)
+        if count is not None:
+            self.total += count(*args, **kwargs, out_val=out)
+        return out
+
+
 def step_flops(gen) -> int:
-    with FlopCounterMode(display=False) as fc:
-        gen.train_step()
-    return fc.get_total_flops()
+    try:
+        with FlopCounterMode(display=False) as fc:
+            gen.train_step()
+        return fc.get_total_flops()
+    except RuntimeError:
+        with _RegistryCounter() as rc:
+            gen.train_step()
+        return rc.total
 
 
 def step_time(gen, steps: int) -> float:

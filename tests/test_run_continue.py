@@ -103,6 +103,29 @@ def test_step_by_step_mode(tmp_path):
     assert run.status == "stopped"
 
 
+def test_stop_after_a_lone_d_update_continues_exactly(tmp_path):
+    """Step D then Stop: the half-done step is completed before the final checkpoint, so continuing
+    the stopped run gives the same model as a run never stopped."""
+    straight = Run(_gan("straight", 12), tmp_path).run_sync()
+    mgr = JobManager(tmp_path)
+    run = mgr.submit(_gan("cut", 12))
+    run.pause()
+    wait_for(lambda: run.status == "paused" and run.generator is not None)
+    run.step_once("step", n=4)
+    wait_for(lambda: run.step == 4)
+    run.step_once("update")  # the D update of step 5
+    wait_for(lambda: run.last_update is not None and run.last_update[0] == "discriminator")
+    assert run.generator.step_progress()[0] == 1 and run.step == 4
+    run.stop()
+    assert run.join(30) and run.status == "stopped"
+    assert run.step == 5  # the step was completed, its G update included
+    cont = mgr.continue_run("cut", steps=12)
+    assert cont.join(60) and cont.status == "finished"
+    g1, _, _ = load_generator(straight.path)
+    g2, _, _ = load_generator(cont.path)
+    np.testing.assert_array_equal(g1.sample(200, seed=1), g2.sample(200, seed=1))
+
+
 def test_speed_limit(tmp_path):
     run = Run(_gan("slow", 100_000), tmp_path)
     run.set_speed(20)

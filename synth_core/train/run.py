@@ -425,12 +425,23 @@ class Run:
                 self._t_active += time.time() - t0
                 self._record_step(losses)
                 self._throttle(t0)
+            self._finish_partial_step(gen)
         finally:
             self._metrics.close()
         if self._saved_step != self.step:
             self._snapshot_samples()  # the folder always ends with the final model's samples
         self._checkpoint()
         self._finish("stopped" if self.step < cfg.steps else "finished")
+
+    def _finish_partial_step(self, gen) -> None:
+        """A checkpoint holds whole steps. A step that step-by-step mode left half done (stopped after a
+        lone "Step D") is completed first, so the stopped run, continued, equals one never stopped."""
+        progress = getattr(gen, "step_progress", None)
+        if progress is None or progress()[0] == 0 or self.step >= self.config.steps:
+            return
+        with self.model_lock:
+            losses = gen.train_step()  # runs only what is left of the step
+        self._record_step(losses)
 
     def _check_finite(self, losses: dict[str, float], what: str = "step") -> None:
         bad = [k for k, v in losses.items() if not math.isfinite(v)]
