@@ -188,6 +188,12 @@ LESSONS: tuple[Lesson, ...] = (
                     "through the sampling:",
                     r"D_{\mathrm{KL}} = -\frac12 \sum_{j=1}^{d_z}\big(1 + \log\sigma_j^2 - \mu_j^2 - \sigma_j^2\big),"
                     r"\qquad z = \mu + \sigma \odot \epsilon,\ \ \epsilon \sim \mathcal N(0, I)"),
+            Formula("**Mixture prior** (SynthLab's default on 2-D points and tables; cf. Tomczak & Welling 2018): "
+                    "a learnable mixture of $K$ diagonal Gaussians follows the encoder's clusters, so prior samples "
+                    "do not fall in the holes between them. The KL has no closed form and is estimated with the "
+                    "same reparameterised $z$:",
+                    r"p_\psi(z) = \sum_{k=1}^{K} \pi_k\, \mathcal N\big(z;\ m_k, \operatorname{diag} s_k^2\big),"
+                    r"\qquad D_{\mathrm{KL}} \approx \log q_\phi(z \mid x) - \log p_\psi(z)"),
             Formula("**Conditional VAE** (Sohn et al. 2015): encoder and decoder also see the label $y$ "
                     "(here the prior $p(z \\mid y) = \\mathcal N(0, I)$ does not depend on $y$):",
                     r"\log p_\theta(x \mid y) \;\ge\; \mathbb E_{q_\phi(z \mid x, y)}\big[\log p_\theta(x \mid z, y)\big]"
