@@ -12,7 +12,8 @@ from .conftest import tiny_images, tiny_points
 
 SMALL = {"gan": dict(batch_size=32, width=16, z_dim=4),
          # the recorded numbers below predate WGAN-GP's points defaults: pin the old ones
-         "wgan_gp": dict(batch_size=32, width=16, z_dim=4, n_critic=3, lr_g=1e-4, lr_d=1e-4, lr_schedule="constant"),
+         "wgan_gp": dict(batch_size=32, width=16, z_dim=4, n_critic=3, lr_g=1e-4, lr_d=1e-4, lr_schedule="constant",
+                     gp_weight=10.0),
          "cgan": dict(batch_size=32, width=16, z_dim=4)}
 
 # Recorded with the pre-refactor GAN step (one fused train_step), seed 3, 3 steps on tiny_points(512):
