@@ -23,9 +23,11 @@ def test_params_for_replaces_only_that_kinds_defaults():
     by_name = {p.name: p for p in WGAN.params_for("points")}
     for name, value in POINTS.items():
         assert by_name[name].default == value
+    tabular = {p.name: p.default for p in WGAN.params_for("tabular")}
+    assert tabular == {p.name: p.default for p in WGAN.params}  # no tabular overrides: the class defaults
     image = {p.name: p.default for p in WGAN.params_for("image")}
-    assert image == {p.name: p.default for p in WGAN.params}  # no image overrides: the paper's defaults
-    assert POINTS["lr_g"] != image["lr_g"]
+    assert image["lr_g"] == tabular["lr_g"] == 1e-4 and POINTS["lr_g"] == 1e-3
+    assert image["width"] == 32 and tabular["width"] == 128
 
 
 def test_unset_params_follow_the_data_kind_set_ones_stay():
@@ -33,7 +35,7 @@ def test_unset_params_follow_the_data_kind_set_ones_stay():
     assert g.hparams["width"] == 48                      # set by the user: kept
     assert g.hparams["lr_g"] == POINTS["lr_g"]           # unset: the points default
     img = WGAN().setup(load_dataset("digits").subset(64), seed=0)
-    assert img.hparams["lr_g"] == 1e-4 and img.hparams["width"] == 128
+    assert img.hparams["lr_g"] == 1e-4 and img.hparams["width"] == 32
 
 
 def test_run_config_resolves_kind_defaults_and_replays_exactly():

@@ -123,6 +123,9 @@ class GANBase(Generator):
                 self.D_ = MLPDiscriminator(dataset.n_features, width, depth, n_classes, spectral_norm=sn)
         self.G_.to(self.device_)
         self.D_.to(self.device_)
+        if self.arch_ == "conv":  # channels-last convolutions: DCGAN steps 1.16-1.33x faster on CPU (bench/flops.py)
+            self.G_.to(memory_format=torch.channels_last)
+            self.D_.to(memory_format=torch.channels_last)
         # the sampling copy of G: its weight average when g_ema > 0, else G itself
         self.ema_ = float(self.hp("g_ema", 0.0))
         self.G_avg_ = copy.deepcopy(self.G_).requires_grad_(False) if self.ema_ > 0 else self.G_
