@@ -4,8 +4,9 @@
 2. For each conv generator at its default batch size: FLOPs of one training step counted with
    ``torch.utils.flop_counter.FlopCounterMode`` (forward + backward of every update in the step),
    divided by the measured step time = achieved GFLOP/s, and its share of the matmul peak.
-3. Variants side by side in the same run: threads (1 vs all), memory format (default channels-last vs contiguous NCHW), batch size, and
-   ``torch.compile`` (skipped with a note when it cannot build here).
+3. Variants side by side in the same run: threads (1 vs all), memory format (our default
+   channels-last vs contiguous NCHW), batch size, and ``torch.compile`` (skipped with a note when it
+   cannot build here). The variants are timed round-robin (interleaved), so noise hits all alike.
 
     .venv/bin/python bench/flops.py [--generators dcgan,vae,wgan_gp] [--steps 30] [--no-compile]
 """
@@ -84,16 +85,24 @@ def step_flops(gen) -> int:
         return rc.total
 
 
-def step_time(gen, steps: int) -> float:
-    for _ in range(3):
-        gen.train_step()
-    times = []
-    for _ in range(steps):
-        t = time.perf_counter()
-        gen.train_step()
-        times.append(time.perf_counter() - t)
-    times.sort()
-    return times[len(times) // 2]  # median: robust to a noisy neighbour
+def interleaved_times(gens: list[tuple[object, int]], steps: int, rounds: int = 5) -> list[float]:
+    """Median seconds per step of each (generator, threads), timed round-robin: every round runs
+    ``steps // rounds`` steps of each variant in turn, so a noisy neighbour or a clock change hits
+    all variants alike (these machines are noisy; back-to-back blocks were not comparable)."""
+    per = max(1, steps // rounds)
+    for gen, threads in gens:  # warm-up
+        torch.set_num_threads(threads)
+        for _ in range(3):
+            gen.train_step()
+    samples: list[list[float]] = [[] for _ in gens]
+    for _ in range(rounds):
+        for k, (gen, threads) in enumerate(gens):
+            torch.set_num_threads(threads)
+            t = time.perf_counter()
+            for _ in range(per):
+                gen.train_step()
+            samples[k].append((time.perf_counter() - t) / per)
+    return [sorted(v)[len(v) // 2] for v in samples]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,16 +128,20 @@ def main(argv: list[str] | None = None) -> int:
                     (f"batch {bs // 2}", n_threads, {"batch_size": max(8, bs // 2)}, False, False)]
         if not args.no_compile:
             variants.append(("torch.compile", n_threads, {}, False, True))
+        built = []  # (label, threads, generator, flops) of the variants that could be built
         for label, threads, extra, cl, comp in variants:
             torch.set_num_threads(threads)
             try:
                 gen = make(name, {**base, **extra}, cl, comp)
+                gen.train_step()  # torch.compile builds here
                 flops = step_flops(make(name, {**base, **extra}, cl, False))
-                sec = step_time(gen, args.steps)
             except Exception as exc:  # noqa: BLE001 - e.g. torch.compile without a C++ toolchain
                 rows.append((name, label, threads, None, None, None, None, f"{type(exc).__name__}: {str(exc)[:60]}"))
                 print(f"{name} {label}: failed: {exc!s:.200}", file=sys.stderr, flush=True)
                 continue
+            built.append((label, threads, gen, flops))
+        times = interleaved_times([(gen, threads) for _, threads, gen, _ in built], args.steps)
+        for (label, threads, gen, flops), sec in zip(built, times):
             gf = flops / sec / 1e9
             bsz = gen.hparams.get("batch_size", bs)
             rows.append((name, label, threads, flops / 1e9, sec * 1e3, gf, bsz / sec, f"{gf / peaks[threads]:.0%}"))

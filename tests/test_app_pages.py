@@ -173,3 +173,14 @@ def test_tabular_dataset_through_every_page(app):
     at.button(key="compute_report").click().run()
     _no_errors(at)
     assert [m for m in at.metric if m.label == "Overall quality"]
+
+
+def test_streamlit_config_skips_the_full_gc_after_every_rerun():
+    """The live view reruns every second; Streamlit's default full ``gc.collect()`` after each run held
+    the GIL for a quarter of every second and starved the training thread (bench/overhead.py)."""
+    import tomllib
+
+    from .e2e_support import ROOT
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["runner"]["postScriptGC"] is False
