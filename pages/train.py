@@ -29,6 +29,8 @@ STATUS_BADGE = {"queued": ":orange-badge[queued]", "running": ":blue-badge[runni
                 "stopped": ":gray-badge[stopped]", "failed": ":red-badge[failed]", "created": ":gray-badge[starting]"}
 
 
+LIVE_CHART_POINTS = 600
+
 st.title("Train")
 try:
     drawn.register_saved_drawings()  # drawings saved before a restart stay selectable
@@ -228,7 +230,10 @@ with live_col:
             with chart:
                 st.markdown("**Losses**")
                 if snap.history["step"]:
-                    st.plotly_chart(loss_figure(snap.history, height=360 if run_ds.kind == "image" else 280),
+                    # redrawn every second next to a training run: 600 points per curve are plenty for a
+                    # chart this size and cost the server and the browser less (bench/overhead.py)
+                    st.plotly_chart(loss_figure(snap.history, height=360 if run_ds.kind == "image" else 280,
+                                                max_points=LIVE_CHART_POINTS),
                                     key="loss_chart", width="stretch")
                 else:
                     st.caption("Waiting for the first step...")
