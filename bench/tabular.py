@@ -71,12 +71,16 @@ def run_ours(name: str, ds: TabularDataset, steps: int, n: int, encoding: str, s
 
 
 def run_sdv(kind: str, ds: TabularDataset, steps: int, n: int, seed: int) -> dict[str, Any]:
-    from sdv.metadata import SingleTableMetadata  # type: ignore[import-not-found]
+    import sdv.metadata  # type: ignore[import-not-found]
     from sdv.single_table import CTGANSynthesizer, GaussianCopulaSynthesizer  # type: ignore[import-not-found]
 
     real = ds.frame()
-    meta = SingleTableMetadata()
-    meta.detect_from_dataframe(real)
+    v1 = hasattr(sdv.metadata, "SingleTableMetadata")
+    if v1:  # SDV 1.x
+        meta = sdv.metadata.SingleTableMetadata()
+        meta.detect_from_dataframe(real)
+    else:  # SDV 2.x: one Metadata class for single and multi-table data; fit takes {name: frame}
+        meta = sdv.metadata.Metadata.detect_from_dataframes({"table": real})
     torch.manual_seed(seed)
     np.random.seed(seed)
     if kind == "ctgan":
@@ -88,9 +92,11 @@ def run_sdv(kind: str, ds: TabularDataset, steps: int, n: int, seed: int) -> dic
         synth = GaussianCopulaSynthesizer(meta)
         label = "sdv-copula"
     t0, c0 = time.perf_counter(), time.process_time()
-    synth.fit(real)
+    synth.fit(real if v1 else {"table": real})
     fit, cpu = time.perf_counter() - t0, time.process_time() - c0
     df = synth.sample(num_rows=n)
+    if isinstance(df, dict):
+        [df] = df.values()
     return {"generator": label, "steps": steps if kind == "ctgan" else 1, "fit_s": fit, "cpu_s": cpu,
             **scores(ds, df, seed)}
 
