@@ -26,6 +26,16 @@ def chromium_missing() -> str | None:
     return None
 
 
+def sync_playwright_or_skip(module_level: bool = True):
+    """Playwright's ``sync_playwright``, or skip (the calling module, or the test) with the reason the
+    browser tests cannot run here: no Chromium, or no Python Playwright."""
+    import pytest
+
+    if chromium_missing():
+        pytest.skip(chromium_missing(), allow_module_level=module_level)
+    return pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed").sync_playwright
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

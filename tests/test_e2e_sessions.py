@@ -10,14 +10,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .e2e_support import ARGS, CHROMIUM, chromium_missing, serve_app, settle
+from .e2e_support import ARGS, CHROMIUM, serve_app, settle, sync_playwright_or_skip
 
 MAX_CONCURRENT = 1
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-if chromium_missing():
-    pytest.skip(chromium_missing(), allow_module_level=True)
-sync_playwright = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed").sync_playwright
+sync_playwright = sync_playwright_or_skip()
 
 
 @pytest.fixture(scope="module")

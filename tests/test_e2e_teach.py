@@ -11,13 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from .e2e_support import ARGS, CHROMIUM, chromium_missing, serve_app, settle
+from .e2e_support import ARGS, CHROMIUM, serve_app, settle, sync_playwright_or_skip
 
 pytestmark = pytest.mark.e2e
 
-if chromium_missing():
-    pytest.skip(chromium_missing(), allow_module_level=True)
-sync_playwright = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed").sync_playwright
+sync_playwright = sync_playwright_or_skip()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from synth_core.generators import list_generators
 from synth_core.generators.base import FAMILY_ORDER
 from synth_core.learn import LESSONS, demo_dataset, family_generators, lesson_for, lessons
 
-from .e2e_support import ARGS, CHROMIUM, chromium_missing, serve_app
+from .e2e_support import ARGS, CHROMIUM, serve_app, sync_playwright_or_skip
 
 
 
@@ -86,9 +86,7 @@ def test_try_it_sets_generator_and_dataset_and_opens_train(app):
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_every_formula_renders_in_katex(tmp_path):
-    if chromium_missing():
-        pytest.skip(chromium_missing())
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    sync_playwright = sync_playwright_or_skip(module_level=False)
     with serve_app(tmp_path) as (url, _proc), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 2000})

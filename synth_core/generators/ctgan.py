@@ -20,6 +20,7 @@ from ..data.base import Dataset
 from ..errors import ConfigError
 from ..params import Param
 from .base import Generator, register_generator
+from .nets import eval_mode
 from .tabular_nets import CondSampler, LabelledSamples, PacCritic, TabularGenerator, TabularLayout, conditional_loss
 
 
@@ -182,16 +183,12 @@ class CTGAN(LabelledSamples, Generator):
     def _draw(self, n: int, condition: Any, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
         cond, fixed = self._condition_vector(n, condition, gen)
         z = self._noise(n, gen)
-        was = self.G_.training
-        self.G_.eval()  # batch-norm running statistics: a row does not depend on the rest of its batch
-        try:
+        with eval_mode(self.G_):  # batch-norm running statistics: a row does not depend on the rest of its batch
             parts = []
             for a in range(0, n, 4096):
                 c = None if cond is None else cond[a:a + 4096]
                 parts.append(self._generate(z[a:a + 4096], c, gen, hard=True)[1])
             h = torch.cat(parts) if parts else z.new_zeros((0, self.layout_.dim))
-        finally:
-            self.G_.train(was)
         if fixed is not None and n:
             # The generator was trained (cross-entropy) to honour the condition; record how often it did,
             # then set the conditioned block exactly, so every row has the value asked for.

@@ -22,7 +22,7 @@ from ..data.base import Dataset
 from ..errors import ConfigError
 from ..params import Param
 from .base import Generator
-from .nets import ConvDiscriminator, ConvGenerator, MLPDiscriminator, MLPGenerator
+from .nets import ConvDiscriminator, ConvGenerator, MLPDiscriminator, MLPGenerator, eval_mode
 
 
 def gan_params(*, lr_g: float = 2e-4, lr_d: float = 2e-4, beta1: float = 0.5, beta2: float = 0.999,
@@ -293,23 +293,18 @@ class GANBase(Generator):
                          for c, w in enumerate(freq) if w > 0]
             else:
                 terms = [(condition_labels(len(xt), condition, k, torch.Generator()).to(self.device_), 1.0)]
-        was_training = self.D_.training
-        self.D_.eval()  # batch-norm running statistics, no spectral-norm power iteration
-        try:
-            with torch.enable_grad():
-                xg = xt.detach().clone().requires_grad_(grad)
-                value = torch.zeros(len(xt), dtype=torch.float64, device=self.device_)
-                direction = torch.zeros_like(xg, dtype=torch.float64) if grad else None
-                for y, w in terms:
-                    logit = self.D_(xg, y)
-                    value += w * (torch.sigmoid(logit) if self.loss_kind == "ns" else logit).detach().double()
-                    if grad:
-                        # -loss_G per sample: log D(x) (non-saturating BCE), D(x) (Wasserstein)
-                        gain = F.logsigmoid(logit) if self.loss_kind == "ns" else logit
-                        g, = torch.autograd.grad(gain.sum(), xg)
-                        direction += w * g.double()
-        finally:
-            self.D_.train(was_training)
+        with eval_mode(self.D_) as D, torch.enable_grad():
+            xg = xt.detach().clone().requires_grad_(grad)
+            value = torch.zeros(len(xt), dtype=torch.float64, device=self.device_)
+            direction = torch.zeros_like(xg, dtype=torch.float64) if grad else None
+            for y, w in terms:
+                logit = D(xg, y)
+                value += w * (torch.sigmoid(logit) if self.loss_kind == "ns" else logit).detach().double()
+                if grad:
+                    # -loss_G per sample: log D(x) (non-saturating BCE), D(x) (Wasserstein)
+                    gain = F.logsigmoid(logit) if self.loss_kind == "ns" else logit
+                    g, = torch.autograd.grad(gain.sum(), xg)
+                    direction += w * g.double()
         out_grad = None if direction is None else direction.reshape(len(xt), -1).cpu().numpy()
         return value.cpu().numpy(), out_grad
 
@@ -322,15 +317,9 @@ class GANBase(Generator):
     def _sample(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor:
         y = self._labels(n, condition, gen)
         z = self._noise(n, gen)
-        G = self.G_avg_
-        was_training = G.training
-        G.eval()  # batch-norm running statistics: a sample does not depend on its batch
-        try:
-            out = torch.cat([G(z[i:i + 1024], None if y is None else y[i:i + 1024])
-                             for i in range(0, n, 1024)]) if n else z.new_zeros((0, self.dataset_.n_features))
-        finally:
-            G.train(was_training)
-        return out
+        with eval_mode(self.G_avg_) as G:  # batch-norm running statistics: a sample does not depend on its batch
+            return torch.cat([G(z[i:i + 1024], None if y is None else y[i:i + 1024])
+                              for i in range(0, n, 1024)]) if n else z.new_zeros((0, self.dataset_.n_features))
 
     def latent_size(self) -> int | None:
         return int(self.hparams["z_dim"])
@@ -340,13 +329,8 @@ class GANBase(Generator):
         """G(z[, y]) for given noise rows (interpolation strips); class 0 if conditional and none given."""
         zt = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(len(z), -1).to(self.device_)
         y = self._labels(len(zt), 0 if condition is None else condition, torch.Generator().manual_seed(0))
-        G = self.G_avg_
-        was_training = G.training
-        G.eval()
-        try:
+        with eval_mode(self.G_avg_) as G:
             out = G(zt, y)
-        finally:
-            G.train(was_training)
         return out.cpu().numpy().reshape((len(zt), *self.dataset_.sample_shape)).astype(np.float32)
 
     def preview(self, n: int | None = None) -> np.ndarray:

@@ -5,11 +5,25 @@ Conv nets handle any square image whose side is divisible by 4 (28x28 MNIST, 8x8
 """
 from __future__ import annotations
 
+import contextlib
 import math
+from typing import Iterator
 
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _sn
+
+
+@contextlib.contextmanager
+def eval_mode(net: nn.Module) -> Iterator[nn.Module]:
+    """``net`` in eval mode (batch-norm running statistics, no spectral-norm power iteration) for the
+    block, then back in the mode it was in: sampling and teaching views never disturb training."""
+    was_training = net.training
+    net.eval()
+    try:
+        yield net
+    finally:
+        net.train(was_training)
 
 
 def _maybe_sn(module: nn.Module, use: bool) -> nn.Module:

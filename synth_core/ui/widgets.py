@@ -14,15 +14,22 @@ import streamlit as st
 from ..params import Param
 
 
+_DEFAULTS = "__defaults__"  # in an owner's store: the defaults its values were last shown with
+
+
 def _store(owner: str) -> dict[str, Any]:
     return st.session_state.setdefault(f"_params/{owner}", {})
+
+
+def _widget_key(owner: str, name: str) -> str:
+    return f"w/{owner}/{name}"
 
 
 def param_widget(p: Param, owner: str, container=st) -> Any:
     """Render one widget for ``p`` and return its (validated) value."""
     store = _store(owner)
     value = store.get(p.name, p.default)
-    key = f"w/{owner}/{p.name}"
+    key = _widget_key(owner, p.name)
     label = p.display
     if p.type == "bool":
         out = container.toggle(label, value=bool(value), help=p.help, key=key)
@@ -64,11 +71,8 @@ def _follow_defaults(params: tuple[Param, ...], owner: str) -> None:
     for name, default in now.items():
         if name in store and before.get(name) != default and store[name] == before.get(name):
             store[name] = default
-            st.session_state.pop(f"w/{owner}/{name}", None)  # the widget re-reads its value
+            st.session_state.pop(_widget_key(owner, name), None)  # the widget re-reads its value
     store[_DEFAULTS] = now
-
-
-_DEFAULTS = "__defaults__"  # in an owner's store: the defaults its values were last shown with
 
 
 def param_form(params: tuple[Param, ...], owner: str) -> dict[str, Any]:
@@ -91,5 +95,5 @@ def param_form(params: tuple[Param, ...], owner: str) -> dict[str, Any]:
 
 def reset_params(owner: str) -> None:
     st.session_state.pop(f"_params/{owner}", None)
-    for k in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"w/{owner}/")]:
+    for k in [k for k in st.session_state if isinstance(k, str) and k.startswith(_widget_key(owner, ""))]:
         del st.session_state[k]
