@@ -4,18 +4,22 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test venv venv-test clean lint
+.PHONY: run test venv venv-test clean lint lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when pyproject.toml changes (stamp files).
-$(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e .
+# Every install is pinned by the lock (constraints.txt, compiled by pip-tools from pyproject.toml):
+# a fresh machine gets exactly the versions CI passed with. Reinstall only when pyproject.toml or
+# the lock changes (stamp files). `make lock` refreshes the lock (see README, "Dependencies").
+LOCK   := constraints.txt
+
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(PY)
+	$(PY) -m pip install --quiet -c $(LOCK) -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml $(LOCK) | $(PY)
+	$(PY) -m pip install --quiet -c $(LOCK) -e '.[test]'
 	touch $@ $(VENV)/.installed
 
 venv: $(VENV)/.installed
@@ -27,5 +31,14 @@ run: venv
 test: venv-test
 	$(PY) -m pytest
 
+# Re-resolve every dependency to the newest release pyproject.toml allows and rewrite the lock.
+# Uses pip (not uv/poetry): pip takes torch/torchvision from the wheels on this machine's disk.
+# pip-tools lives in its own venv so the project's stays exactly the locked set.
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet pip-tools
+	.venv-lock/bin/pip-compile --quiet --upgrade --strip-extras --extra test --no-emit-index-url \
+		--no-emit-find-links --output-file=$(LOCK) pyproject.toml
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .venv-lock .pytest_cache
