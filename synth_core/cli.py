@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import SynthLabError
-from .viz.text import format_seconds
+from .viz.text import format_rate, format_seconds
 
 
 def _flag(name: str) -> str:
@@ -25,21 +25,21 @@ class ProgressBar:
 
     def __init__(self, total: int, stream=sys.stderr, width: int = 28) -> None:
         self.total, self.stream, self.width = total, stream, width
-        self.t0 = time.time()
         self.last = 0.0
         self.tty = stream.isatty()
 
-    def update(self, step: int, losses: dict[str, float], force: bool = False) -> None:
+    def update(self, step: int, losses: dict[str, float], force: bool = False, *,
+               speed: tuple[float, float | None] = (0.0, None)) -> None:
+        """``speed``: the run's own (steps/s, ETA) from ``Run.speed()``, the numbers the app shows."""
         now = time.time()
         if not force and now - self.last < (0.2 if self.tty else 5.0):
             return
         self.last = now
-        rate = step / max(now - self.t0, 1e-9)
-        eta = (self.total - step) / rate if rate > 0 else None
+        rate, eta = speed
         filled = int(self.width * step / max(self.total, 1))
         bar = "#" * filled + "." * (self.width - filled)
         loss_txt = " ".join(f"{k}={v:.4g}" for k, v in list(losses.items())[:4])
-        line = f"[{bar}] {step}/{self.total} {rate:.1f} it/s ETA {format_seconds(eta)} {loss_txt}"
+        line = f"[{bar}] {step}/{self.total} {format_rate(rate)} ETA {format_seconds(eta)} {loss_txt}"
         self.stream.write(("\r" + line + "\x1b[K") if self.tty else line + "\n")
         self.stream.flush()
 
@@ -147,7 +147,7 @@ def _train_in_foreground(run: Run, *, quiet: bool) -> int:
 
     def on_event(ev: Event) -> None:
         if not quiet and ev.type == "step":
-            bar.update(ev.step - done, ev.data["losses"], force=ev.step == run.config.steps)
+            bar.update(ev.step - done, ev.data["losses"], force=ev.step == run.config.steps, speed=run.speed())
 
     run.add_listener(on_event)
     run.start()

@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..data import Dataset, dataset_info, load_dataset
+from ..data.holdout import HOLDOUT_SEED, check_fraction, default_holdout, split_dataset
 from ..device import resolve_device
 from ..errors import ConfigError, RunNotFoundError, SynthLabError, TrainingError
 from ..generators import Generator, get_generator
@@ -31,6 +32,11 @@ POINT_PREVIEW = 1000  # points drawn in each live scatter of a points dataset
 #: sample snapshots kept on disk per run: the first, the newest and at most this many spread over the
 #: run (past it the snapshot stride doubles and every other file goes, like ``LossHistory``)
 MAX_SAMPLE_FILES = 200
+#: steps/s and the ETA are steps over the last RATE_WINDOW_S seconds of *active* training time (time
+#: paused or queued excluded; everything the worker does per step -- previews, checkpoints, metrics,
+#: the speed limit's wait -- included), measured from one step's start to a later step's start
+RATE_WINDOW_S = 5.0
+RATE_SAMPLE_S = 0.05  # at most one (active time, step) sample this often: bounded memory at any speed
 
 
 @dataclass
@@ -46,6 +52,10 @@ class RunConfig:
     sample_every: int | None = None
     checkpoint_every: int = 500
     run_id: str | None = None
+    #: share of the real rows kept out of training (``data.holdout``); None = the dataset's default.
+    #: A stored config without it predates holdouts: it trained on every row (``from_dict`` -> 0).
+    holdout: float | None = None
+    holdout_seed: int = HOLDOUT_SEED
 
     def resolved(self) -> "RunConfig":
         """Validate names and params now, so a bad config fails before a thread starts."""
@@ -63,8 +73,10 @@ class RunConfig:
             raise ConfigError("checkpoint_every must be at least 1")
         run_id = self.run_id or new_run_id(self.generator, self.dataset)
         store.validate_run_id(run_id)
+        n_rows = len(load_dataset(self.dataset))
+        holdout = default_holdout(info.kind, n_rows) if self.holdout is None else check_fraction(self.holdout, n_rows)
         return RunConfig(self.dataset, self.generator, params, steps, int(self.seed), self.device,
-                         int(sample_every), int(self.checkpoint_every), run_id)
+                         int(sample_every), int(self.checkpoint_every), run_id, holdout, int(self.holdout_seed))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,7 +87,12 @@ class RunConfig:
         unknown = set(d) - known - {"synthlab_version", "created_at"}
         if unknown:
             raise ConfigError(f"Unknown keys in run config: {', '.join(sorted(unknown))}")
+        d = {"holdout": 0.0, **d}  # a config from before holdouts: the run trained on every row
         return cls(**{k: v for k, v in d.items() if k in known})
+
+    def split(self, dataset: Dataset) -> tuple[Dataset, Dataset | None]:
+        """(the rows the generator trains on, the holdout rows or None): the seeded split this config names."""
+        return split_dataset(dataset, self.holdout, self.holdout_seed)
 
 
 def new_run_id(generator: str, dataset: str) -> str:
@@ -171,6 +188,11 @@ class RunSnapshot:
     max_steps_per_s: float | None = None
     #: step the run was continued from (0 for a fresh run)
     resumed_from: int = 0
+    #: the run's own early speed: steps/s over its first full rate window without a speed limit
+    early_steps_per_s: float | None = None
+    #: True while the current rate window holds only time without a speed limit (a slowdown means
+    #: something else is taking the CPU, not the user's slider)
+    rate_unthrottled: bool = False
 
     @property
     def active(self) -> bool:
@@ -179,6 +201,9 @@ class RunSnapshot:
 
 class Run:
     """One training job. Thread-safe controls: :meth:`pause`, :meth:`resume`, :meth:`stop`."""
+
+    #: the clock active time (steps/s, ETA, time trained) is measured on; a test can swap it
+    _clock = staticmethod(time.monotonic)
 
     def __init__(self, config: RunConfig, root: Path | str | None = None, *,
                  slots: "Any | None" = None, dataset: Dataset | None = None,
@@ -207,8 +232,14 @@ class Run:
         self.preview_points: np.ndarray | None = None
         self.generator: Generator | None = None
         self._t_start: float | None = None
-        self._t_active = 0.0          # seconds spent running (pauses excluded)
-        self._rate = deque(maxlen=50)  # (time, step) pairs for a moving steps/s
+        self._t_active = 0.0          # active seconds before the current active stretch (pauses excluded)
+        self._active_since: float | None = None  # monotonic start of the current active stretch
+        self._rate: deque[tuple[float, int]] = deque(maxlen=int(4 * RATE_WINDOW_S / RATE_SAMPLE_S))
+        self._free_from: tuple[float, int] | None = None  # (active s, step) since no speed limit
+        self.early_steps_per_s: float | None = None
+        self._rate_reset = False
+        self._last_start: tuple[float, int] | None = None  # (active s, steps done) at the latest step start
+        self._step_began: float | None = None  # active time the last step began (the speed limit)
         self._last_preview_t = 0.0
         self._saved_step = -1
         #: seconds between live (in-memory) sample previews; disk snapshots stay every K steps
@@ -356,7 +387,10 @@ class Run:
         if max_steps_per_s is not None and not max_steps_per_s > 0:
             raise ConfigError("speed must be a positive number of steps per second (or no limit)")
         with self._lock:
-            self.max_steps_per_s = None if max_steps_per_s is None else float(max_steps_per_s)
+            new = None if max_steps_per_s is None else float(max_steps_per_s)
+            if new != self.max_steps_per_s:
+                self.max_steps_per_s = new
+                self._rate_reset = True  # steps/s restarts at the next step boundary at the new speed
 
     def stop(self) -> None:
         """Stop after the current step; the worker writes a final checkpoint and samples."""
@@ -397,7 +431,7 @@ class Run:
         device = resolve_device(cfg.device)
         dataset = self._dataset or load_dataset(cfg.dataset)
         gen = self.gen_cls(**cfg.params)
-        gen.setup(dataset, device=device, seed=cfg.seed)
+        gen.setup(cfg.split(dataset)[0], device=device, seed=cfg.seed)  # the holdout stays unseen
         if self._resume is not None:
             gen.load_state_dict(self._resume["generator"])
             self._resume = None  # free the checkpoint's tensors
@@ -408,6 +442,8 @@ class Run:
         self._t_start = time.time() - (self.history.times[-1] if self.history.times else 0.0)
         with self._lock:  # a pause that arrived while queued or loading takes effect now
             self._set_status("paused" if self._pause.is_set() else "running")
+            self._set_active(True)
+            self._restart_rate_window()
         self._metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
         self._last_flush = time.time()
         self._last_good_ckpt = self.resumed_from if self.resumed_from else -1
@@ -417,16 +453,21 @@ class Run:
                     break
                 if self._pause.is_set():
                     self._metrics.flush()
+                    self._set_active(False)  # time paused is not training time (steps/s, ETA)
                     self._pause_wait()
+                    self._set_active(True)
                     continue
-                t0 = time.time()
+                if self._throttle():
+                    continue  # a pause or stop cut the wait short: check them first
+                a0 = self._active_now()
+                self._mark_step_start(a0)
                 with self.model_lock:
                     losses = gen.train_step()
-                self._t_active += time.time() - t0
+                self._step_began = a0
                 self._record_step(losses)
-                self._throttle(t0)
             self._finish_partial_step(gen)
         finally:
+            self._set_active(False)
             self._metrics.close()
         if self._saved_step != self.step:
             self._snapshot_samples()  # the folder always ends with the final model's samples
@@ -462,7 +503,6 @@ class Run:
             self.step += 1
             self.last_losses = losses
             self.history.add(self.step, now - self._t_start, losses)
-            self._rate.append((now, self.step))
         self._metrics.write(json.dumps({"step": self.step, "t": round(now - self._t_start, 4), **losses}) + "\n")
         self._emit(Event("step", self.step, {"losses": losses}))
         if self.step % (cfg.sample_every * self._sample_stride) == 0 or self.step == 1:
@@ -476,15 +516,21 @@ class Run:
             self._metrics.flush()
             self._last_flush = now
 
-    def _throttle(self, t0: float) -> None:
-        """Honour the speed limit; a stop or pause interrupts the wait at once."""
-        limit = self.max_steps_per_s
-        if limit:
-            delay = 1.0 / limit - (time.time() - t0)
-            end = time.time() + delay
-            while delay > 0 and not self._stop.is_set() and not self._pause.is_set():
-                self._stop.wait(min(delay, 0.05))
-                delay = end - time.time()
+    def _throttle(self) -> bool:
+        """Honour the speed limit before the next step: it starts no sooner than 1/limit seconds of
+        active time after the previous one began. A stop or pause interrupts the wait (True: interrupted);
+        as time paused is not active time, the rest of the wait still applies after a resume, so a
+        limited run never goes faster than its limit across a pause. A new limit applies at once."""
+        while True:
+            limit, began = self.max_steps_per_s, self._step_began
+            if not limit or began is None:
+                return False
+            left = began + 1.0 / limit - self._active_now()
+            if left <= 0:
+                return False
+            if self._stop.is_set() or self._pause.is_set():
+                return True
+            self._stop.wait(min(left, 0.05))
 
     def _single_update(self) -> None:
         """Step-by-step mode: one update (or one whole step), then refresh the live preview at once."""
@@ -496,7 +542,7 @@ class Run:
                 self._step_requests -= 1
             else:
                 self._update_requests -= 1
-        t0 = time.time()
+        self._set_active(True)  # a single update is training time, though the run is paused
         before = gen.step_
         while True:
             with self.model_lock:
@@ -508,10 +554,10 @@ class Run:
             self._emit(Event("update", self.step, {"what": what, "losses": losses}))
             if completed or not whole:
                 break
-        self._t_active += time.time() - t0
         if completed:
             self._record_step(losses)
         self._snapshot_samples(save=False)
+        self._set_active(False)
 
     def _pause_wait(self) -> None:
         while self._pause.is_set() and not self._stop.is_set() and self.step < self.config.steps:
@@ -596,7 +642,7 @@ class Run:
     def _write_status(self) -> None:
         with self._lock:
             d = {"status": self.status, "step": self.step, "total": self.config.steps, "error": self.error,
-                 "last_losses": self.last_losses, "elapsed_s": round(self._t_active, 3),
+                 "last_losses": self.last_losses, "elapsed_s": round(self._active_now(), 3),
                  "updated_at": datetime.now(timezone.utc).isoformat(),
                  # epoch seconds of the clock metrics.jsonl's "t" counts from (bench/ui.py's latency)
                  "t0_epoch": self._t_start}
@@ -620,28 +666,101 @@ class Run:
         for fn in list(self._listeners):
             fn(ev)
 
+    # ---- active time and speed -------------------------------------------------------------
+    def _active_now(self) -> float:
+        """Seconds of active training so far (a continued run starts from its earlier total): time
+        queued, loading or paused is excluded; everything the worker does per step is included."""
+        since = self._active_since
+        return self._t_active + (self._clock() - since if since is not None else 0.0)
+
+    def _set_active(self, on: bool) -> None:
+        with self._lock:
+            now = self._clock()
+            if on and self._active_since is None:
+                self._active_since = now
+            elif not on and self._active_since is not None:
+                self._t_active += now - self._active_since
+                self._active_since = None
+
+    def _restart_rate_window(self) -> None:
+        """Start measuring steps/s afresh at this step's start (training starts, the speed changed)."""
+        a = self._active_now()
+        self._rate.clear()
+        self._rate.append((a, self.step))
+        self._last_start = (a, self.step)
+        self._free_from = (a, self.step) if self.max_steps_per_s is None else None
+        self._rate_reset = False
+
+    def _mark_step_start(self, a: float) -> None:
+        """A step starts at active time ``a`` with ``self.step`` steps done: a sample for the rate window
+        (start to start holds exactly one whole cycle of the worker per step), and the early rate once a
+        full window without a speed limit has passed."""
+        with self._lock:
+            if self._rate_reset or not self._rate:
+                self._restart_rate_window()
+                return
+            self._last_start = (a, self.step)
+            if a - self._rate[-1][0] >= RATE_SAMPLE_S:
+                self._rate.append((a, self.step))
+            free = self._free_from
+            if self.early_steps_per_s is None and free is not None and a - free[0] >= RATE_WINDOW_S:
+                self.early_steps_per_s = (self.step - free[1]) / (a - free[0])
+
+    def _rate_window(self) -> tuple[float, int, float] | None:
+        """(active seconds, completed steps, window start) over the current rate window, or None.
+
+        From the newest step start at least ``RATE_WINDOW_S`` before the latest step start, to that
+        latest start: under a speed limit this can never exceed the limit. A step running longer than
+        the window's mean step (a stall) stretches the window to "now", so the rate falls at once."""
+        if not self._rate or self._last_start is None:
+            return None
+        end_a, end_s = self._last_start
+        ref = self._rate[0]
+        for a, s in reversed(self._rate):
+            if end_a - a >= RATE_WINDOW_S:
+                ref = (a, s)
+                break
+        n, span = end_s - ref[1], end_a - ref[0]
+        if n <= 0 or span <= 0:
+            return None
+        return max(span, self._active_now() - ref[0] - span / n), n, ref[0]
+
     # ---- reading ---------------------------------------------------------------------------
     def steps_per_s(self) -> float:
+        """Completed steps over active seconds in the last ``RATE_WINDOW_S`` (from a step boundary to
+        now, so a step in progress only lowers it: the rate is never overstated). 0 unless running."""
         with self._lock:
-            if len(self._rate) < 2 or self.status != "running":
+            if self.status != "running":
                 return 0.0
-            (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
-        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+            w = self._rate_window()
+        if w is None or w[0] <= 0 or w[1] <= 0:
+            return 0.0
+        return w[1] / w[0]
 
-    def snapshot(self) -> RunSnapshot:
+    def speed(self) -> tuple[float, float | None]:
+        """(steps/s, ETA in seconds or None): what every front end shows (Train page, sidebar, CLI)."""
         rate = self.steps_per_s()
         with self._lock:
             remaining = self.config.steps - self.step
-            eta = remaining / rate if rate > 0 else None
+        return rate, (remaining / rate if rate > 0 else None)
+
+    def snapshot(self) -> RunSnapshot:
+        rate, eta = self.speed()
+        with self._lock:
+            w = self._rate_window()
+            free = self._free_from
+            unthrottled = (self.max_steps_per_s is None and free is not None and w is not None
+                           and w[2] >= free[0] and w[0] >= RATE_WINDOW_S)
             qpos = self._slots.queue_position(self) if (self._slots is not None and self.status == "queued") else 0
             return RunSnapshot(
                 run_id=self.id, status=self.status, step=self.step, total=self.config.steps,
-                steps_per_s=rate, eta_s=eta, elapsed_s=self._t_active, history=self.history.copy(),
+                steps_per_s=rate, eta_s=eta, elapsed_s=self._active_now(), history=self.history.copy(),
                 last_losses=dict(self.last_losses), preview_step=self.preview_step, preview_png=self.preview_png,
                 preview_points=self.preview_points, error=self.error, queue_position=qpos,
                 dataset=self.config.dataset, generator=self.config.generator,
                 last_update=self.last_update, max_steps_per_s=self.max_steps_per_s,
-                resumed_from=self.resumed_from,
+                resumed_from=self.resumed_from, early_steps_per_s=self.early_steps_per_s,
+                rate_unthrottled=unthrottled,
             )
 
     def sample(self, n: int, condition: Any = None, seed: int | None = None) -> np.ndarray:
@@ -662,7 +781,7 @@ def load_generator(path: Path | str, device: str = "cpu") -> tuple[Generator, Ru
     config = RunConfig.from_dict(ckpt["config"])
     dataset = load_dataset(config.dataset)
     gen = get_generator(config.generator)(**config.params)
-    gen.setup(dataset, device=resolve_device(device), seed=config.seed)
+    gen.setup(config.split(dataset)[0], device=resolve_device(device), seed=config.seed)  # as it was trained
     gen.load_state_dict(ckpt["generator"])
     return gen, config, dataset
 

@@ -17,3 +17,20 @@ def escape_markdown(text: str) -> str:
     """User text (file names, column names, labels) made inert inside ``st.markdown``: every
     Markdown/HTML special character is backslash-escaped, so it renders literally."""
     return "".join("\\" + c if c in _MD_SPECIAL else c for c in str(text))
+
+
+def format_rate(steps_per_s: float | None) -> str:
+    """``112.34`` -> ``112 steps/s``, ``4.41`` -> ``4.4 steps/s``, ``0.25`` -> ``0.25 steps/s``; 0/None -> ``--``."""
+    if not steps_per_s:
+        return "-- steps/s"
+    digits = 0 if steps_per_s >= 100 else 1 if steps_per_s >= 1 else 2
+    return f"{steps_per_s:.{digits}f} steps/s"
+
+
+def format_progress(snap) -> str:
+    """One progress line for every front end (Train page, sidebar, CLI): step, steps/s and ETA from the
+    run's own measure (``Run.steps_per_s``: steps over active time in a window), time trained."""
+    text = f"step {snap.step:,} / {snap.total:,}"
+    if snap.status == "running":
+        text += f" · {format_rate(snap.steps_per_s)} · ETA {format_seconds(snap.eta_s)}"
+    return text + f" · {format_seconds(snap.elapsed_s)} trained"
