@@ -1,9 +1,13 @@
 """SynthLab entry point: a router over pages/ plus the shared sidebar. No logic lives here."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="SynthLab", page_icon=":material/science:", layout="wide")
+# a local file, not ":material/...:" or an emoji: those favicons load from fonts.gstatic.com (offline: errors)
+st.set_page_config(page_title="SynthLab", page_icon=str(Path(__file__).parent / "assets" / "favicon.png"),
+                   layout="wide")
 
 from synth_core.data import dataset_info  # noqa: E402  (after set_page_config)
 from synth_core.device import describe_device, resolve_device  # noqa: E402
@@ -19,6 +23,8 @@ pages = [
 ]
 nav = st.navigation(pages)
 
+session.restore_from_url()  # ?owner= and ?run= in the address: what a refresh must not lose
+
 with st.sidebar:
     st.markdown("### SynthLab")
     st.caption("Train synthetic-data generators and see how good their data is.")
@@ -26,8 +32,7 @@ with st.sidebar:
     st.markdown(f"**Dataset:** {info.label}")
     run = session.current_run()
     if run is not None:
-        snap = run.snapshot()  # drawn once per page run (the live view is on the Train page)
-        st.markdown(f"**Run:** `{snap.generator}` on `{snap.dataset}` ({snap.status})")
+        session.run_summary(run)
     st.caption(f"Device: {describe_device(resolve_device('auto'))}")
 
 nav.run()

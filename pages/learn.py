@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from synth_core.data import dataset_info
-from synth_core.learn import demo_dataset, family_generators, lessons
+from synth_core.learn import demo_dataset, demo_params, family_generators, lessons
 from synth_core.ui import session
+from synth_core.ui.widgets import set_values
 
 st.title("Learn")
 st.caption("How each family of generators works, what it optimises, and what to watch while it trains. "
@@ -37,4 +38,5 @@ for tab, lesson in zip(tabs, items):
                     st.session_state["train_gen"] = gen.name
                     # the Train page's selectbox must start from train_gen, not from a stale widget value
                     st.session_state.pop("train_gen_select", None)
+                    set_values(gen.name, demo_params(gen))  # e.g. the VAE's 2-D latent for its latent map
                     st.switch_page("pages/train.py")

@@ -18,11 +18,13 @@ from synth_core.params import Param
 from synth_core.train import Run, RunConfig
 from synth_core.train import views
 from synth_core.ui import session
+from synth_core.train.speed import machine_load, slowdown_notice
+from synth_core.metrics.modes import coverage_note
 from synth_core.ui.widgets import param_form, param_widget, reset_params
 from synth_core.viz.figures import loss_figure
 from synth_core.viz import views2d
 from synth_core.viz.grid import data_bounds
-from synth_core.viz.text import escape_markdown, format_seconds
+from synth_core.viz.text import escape_markdown, format_progress
 
 STATUS_BADGE = {"queued": ":orange-badge[queued]", "running": ":blue-badge[running]",
                 "paused": ":violet-badge[paused]", "finished": ":green-badge[finished]",
@@ -133,7 +135,7 @@ with controls:
             st.error(str(exc))
         else:
             session.follow(new)
-            run = new
+            st.rerun()  # the whole app, so the sidebar follows the new run at once
     if ds.kind == "points":
         with st.expander("Draw your own data", icon=":material/draw:"):
             _draw_panel()
@@ -169,9 +171,6 @@ with live_col:
 
         view_options = (views.available_views(get_generator(first.generator))
                         if run_ds.kind == "points" and run_ds.x.shape[1] == 2 else [])
-        if st.session_state.get("train_speed_run") != run.id:  # the slider shows this run's limit
-            st.session_state["train_speed"] = views.speed_value(first.max_steps_per_s)
-            st.session_state["train_speed_run"] = run.id
         if view_options and st.session_state.get("train_view") not in view_options:
             st.session_state["train_view"] = views.SAMPLES
 
@@ -198,6 +197,9 @@ with live_col:
             cols[3].select_slider("Speed (steps/s)", options=views.SPEEDS, key="train_speed",
                                   on_change=lambda: run.set_speed(views.speed_limit(st.session_state["train_speed"])),
                                   help="Slow training down to watch it learn; max = as fast as the machine goes.")
+            # the slider shows the run's real limit (widget state is dropped on a page switch, the run's is not)
+            if st.session_state.get("train_speed") != views.speed_value(snap.max_steps_per_s):
+                st.session_state["train_speed"] = views.speed_value(snap.max_steps_per_s)
             notes = [t for t in (views.describe_update(snap.last_update), nxt[1] if nxt else None) if t]
             if notes:
                 st.caption(" · ".join(notes))
@@ -207,15 +209,15 @@ with live_col:
             snap = run.snapshot()
             if snap.status != first.status:
                 st.rerun(scope="app")  # buttons and polling follow the new status
-            rate = f"{snap.steps_per_s:.1f} steps/s" if snap.steps_per_s else ""
-            text = f"{STATUS_BADGE.get(snap.status, snap.status)} step {snap.step:,} / {snap.total:,}"
-            if snap.status == "running":
-                text += f" · {rate} · ETA {format_seconds(snap.eta_s)}"
-            text += f" · {format_seconds(snap.elapsed_s)} trained"
+            text = f"{STATUS_BADGE.get(snap.status, snap.status)} {format_progress(snap)}"
             st.progress(min(1.0, snap.step / max(snap.total, 1)), text=text)
             if snap.active:
                 step_row(snap)
             if snap.status == "queued":
+            slow = slowdown_notice(snap, len([r for r in mgr.active() if r.id != run.id and r.status == "running"]),
+                                   machine_load())
+            if slow:
+                st.warning(slow, icon=":material/speed:")
                 st.info(f"Waiting for a free training slot (position {snap.queue_position} in the queue).")
             elif snap.status == "failed":
                 st.error(f"The run failed: {snap.error}")
@@ -252,8 +254,15 @@ with live_col:
                         st.plotly_chart(shown.figure, key="sample_scatter", width="stretch")
                         if shown.caption:
                             st.caption(shown.caption)
+                        modes = coverage_note(snap.preview_points, run_ds.meta)
+                        if modes and modes[1]:
+                            st.warning(modes[0], icon=":material/warning:")
+                        elif modes:
+                            st.caption(modes[0])
                 else:
                     st.markdown("**Samples**")
                     st.caption("Samples appear after the first step.")
+                        if shown.guide:
+                            st.caption(shown.guide)
 
         live_view()

@@ -261,6 +261,9 @@ DEMO_DATASETS: dict[str, str] = {
     "realnvp": "ring8",
 }
 _KIND_DEFAULT = {"points": "ring8", "image": "mnist", "tabular": "patients"}
+#: hyperparameters "Try it" starts a generator with, where its demo needs other values than the defaults
+#: (the VAE's lesson points at the 2-D latent map, which needs a 2-D latent)
+DEMO_PARAMS: dict[str, dict[str, object]] = {"vae": {"latent_dim": 2}}
 
 
 def lessons() -> list[Lesson]:
@@ -277,6 +280,11 @@ def lesson_for(family: str) -> Lesson | None:
 def family_generators(family: str) -> list[type[Generator]]:
     """Registered generators of one family, in registry order."""
     return [g for g in list_generators() if g.family == family]
+
+
+def demo_params(gen: type[Generator]) -> dict[str, object]:
+    """Hyperparameters "Try it" sets for ``gen`` (the rest stay at their defaults)."""
+    return dict(DEMO_PARAMS.get(gen.name, {}))
 
 
 def demo_dataset(gen: type[Generator]) -> str:

@@ -32,6 +32,8 @@ class View:
     name: str
     figure: go.Figure
     caption: str | None = None
+    #: how to read the figure (markers, colours), shown under it
+    guide: str | None = None
 
 
 def _has_critic(cls: type[Generator]) -> bool:
@@ -161,15 +163,39 @@ def _probability(gen: Generator) -> bool:
     return getattr(gen, "loss_kind", "ns") != "wgan-gp"
 
 
+_POINTS_GUIDE = "Black dots: real data; amber diamonds: generated samples."
+
+
+def guide(view: str, probability: bool = True) -> str:
+    """One or two sentences on how to read ``view``: what the markers and the colours mean."""
+    if view == SAMPLES:
+        return "Grey: real data; blue: generated samples. They should overlap."
+    if view in (SURFACE, ARROWS):
+        if probability:
+            colours = ("Colour: the discriminator's P(real) = D(x) at each point: blue = looks real, red = looks "
+                       "generated, white = can't tell (0.5).")
+        else:
+            colours = ("Colour: the critic's score at each point, higher (blue) = looks more real, lower (red) = "
+                       "looks generated; a WGAN critic is unbounded, so only differences matter, not the values.")
+        extra = " Arrows: where the generator's update pushes each sample." if view == ARROWS else ""
+        return f"{colours} {_POINTS_GUIDE}{extra}"
+    if view == DENSITY:
+        return f"Colour: the model's log-density (yellow = most likely). {_POINTS_GUIDE}"
+    if view == TRACE:
+        return ("Lines: each chain's recent path; dots: accepted proposals; crosses: rejected ones; "
+                "stars: where each chain is now. Grey: real data.")
+    return ""
+
+
 def build_view(gen: Generator | None, view: str, real: np.ndarray, fake: np.ndarray | None, bounds: Bounds,
                *, lock: Any = None, height: int = 420) -> View:
     """The figure for ``view`` of a live generator. ``lock`` (a run's ``model_lock``) is held while the
     model is evaluated; plotting happens after it is released."""
     def fallback(reason: str) -> View:
-        return View(SAMPLES, views2d.samples_view(real, fake, bounds, height=height), reason)
+        return View(SAMPLES, views2d.samples_view(real, fake, bounds, height=height), reason, guide(SAMPLES))
 
     if view == SAMPLES:
-        return View(SAMPLES, views2d.samples_view(real, fake, bounds, height=height))
+        return View(SAMPLES, views2d.samples_view(real, fake, bounds, height=height), guide=guide(SAMPLES))
     if gen is None:
         return fallback(f"{view} appears once the model is built (the run is starting).")
     if gen.dataset_ is None or gen.dataset_.kind != "points" or gen.dataset_.sample_shape != (2,):
@@ -192,22 +218,24 @@ def build_view(gen: Generator | None, view: str, real: np.ndarray, fake: np.ndar
         if data is None:
             return fallback(f"{gen.label} has no discriminator: showing samples.")
         return View(view, views2d.decision_surface_view(*data, real, fake, bounds, probability=_probability(gen),
-                                                        height=height))
+                                                        height=height), guide=guide(view, _probability(gen)))
     if view == ARROWS:
         arrows, surface = data
         if arrows is None:
             return fallback(f"{gen.label} has no generator gradient: showing samples.")
         return View(view, views2d.gradient_arrows_view(*arrows, real, fake, bounds, surface=surface,
-                                                       probability=_probability(gen), height=height))
+                                                       probability=_probability(gen), height=height),
+                    guide=guide(view, _probability(gen)))
     if view == DENSITY:
         if data is None:
             return fallback("The density appears after the model's first step.")
-        return View(view, views2d.density_view(*data, real, fake, bounds, height=height))
+        return View(view, views2d.density_view(*data, real, fake, bounds, height=height), guide=guide(view))
     if len(data["states"]) == 0:
         return fallback("The chain trace appears after the first MCMC iterations.")
     recent = slice(-TRACE_SHOWN, None)
     return View(view, views2d.mcmc_trace_view(data["proposals"][recent], data["states"][recent],
-                                              data["accepted"][recent], real, bounds, height=height))
+                                              data["accepted"][recent], real, bounds, height=height),
+                guide=guide(view))
 
 
 def run_view(run: Any, view: str, real: np.ndarray, fake: np.ndarray | None, bounds: Bounds, *,

@@ -97,3 +97,12 @@ def reset_params(owner: str) -> None:
     st.session_state.pop(f"_params/{owner}", None)
     for k in [k for k in st.session_state if isinstance(k, str) and k.startswith(_widget_key(owner, ""))]:
         del st.session_state[k]
+def set_values(owner: str, values: dict[str, Any]) -> None:
+    """Set an owner's form values from outside the form (a run's config after a refresh, a Learn demo):
+    the widgets show them the next time they are drawn."""
+    store = _store(owner)
+    for name, value in values.items():
+        store[name] = value
+        st.session_state.pop(_widget_key(owner, name), None)
+
+

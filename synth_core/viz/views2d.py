@@ -16,6 +16,11 @@ from .figures import REAL_COLOUR, SYNTH_COLOUR
 
 Bounds = tuple[float, float, float, float]
 ARROW_COLOUR = "#111827"
+#: points drawn over a coloured surface (decision surface, density): real data as large black dots with a
+#: white rim, generated samples as amber diamonds with a dark rim, so both stand out on any colour
+ON_SURFACE = {"real": dict(size=7, color="#111827", symbol="circle", line=dict(width=1, color="white")),
+              "generated": dict(size=7, color="#FBBF24", symbol="diamond", line=dict(width=0.8, color="#111827"))}
+SURFACE_OPACITY = 0.6
 CHAIN_COLOURS = ["#E4572E", "#17BEBB", "#9B5DE5", "#F2A541", "#76B041", "#00A6ED"]
 
 
@@ -41,15 +46,20 @@ def _subsample(pts: np.ndarray, max_points: int, seed: int = 0) -> np.ndarray:
 
 
 def add_points(fig: go.Figure, real: np.ndarray | None, fake: np.ndarray | None, *, max_points: int = 1500,
-               fake_colour: str = SYNTH_COLOUR, opacity: float = 0.6) -> go.Figure:
-    """Real (grey) and generated (colour) points on top of whatever the figure already shows."""
+               fake_colour: str = SYNTH_COLOUR, opacity: float = 0.6, on_surface: bool = False) -> go.Figure:
+    """Real and generated points on top of whatever the figure already shows. On a plain frame: real grey,
+    generated in colour. ``on_surface`` (over a heatmap or contours): the high-contrast ``ON_SURFACE``
+    markers, drawn above the surface, with a legend entry each."""
     for pts, name, colour in ((real, "real", REAL_COLOUR), (fake, "generated", fake_colour)):
         if pts is None or len(pts) == 0:
             continue
         p = _subsample(pts, max_points)
-        fig.add_trace(go.Scattergl(x=p[:, 0], y=p[:, 1], mode="markers", name=name,
-                                   marker=dict(size=4, color=colour, opacity=opacity,
-                                               line=dict(width=0.4, color="white"))))
+        marker = (dict(ON_SURFACE[name], opacity=0.85) if on_surface else
+                  dict(size=4, color=colour, opacity=opacity, line=dict(width=0.4, color="white")))
+        fig.add_trace(go.Scattergl(x=p[:, 0], y=p[:, 1], mode="markers", name=name, marker=marker,
+                                   showlegend=True))
+    if on_surface:
+        fig.update_layout(showlegend=True)
     return fig
 
 
@@ -64,23 +74,31 @@ def decision_surface_view(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, re
                           height: int = 420) -> go.Figure:
     """D's output on a grid (``values``: len(ys) x len(xs)) as a heatmap under the points.
 
-    ``probability``: values are D(x) in [0, 1] (non-saturating GAN, colour scale fixed at 0..1, white at
-    0.5); else raw critic values (WGAN-GP, colour scale centred on their median)."""
+    ``probability``: values are D(x) = P(real) in [0, 1] (non-saturating GAN, colour scale fixed at 0..1,
+    white at 0.5); else raw critic scores (WGAN-GP: unbounded, only differences matter, so the colour
+    scale is centred on their median). Either way blue = looks real, red = looks generated, and the
+    colour bar says so."""
     values = np.asarray(values, dtype=np.float64)
     fig = frame(bounds, height=height)
     if probability:
         scale = dict(zmin=0.0, zmax=1.0, zmid=0.5)
-        title = "D(x)"
+        bar = dict(title=dict(text=SURFACE_TITLE[True], side="right"), tickvals=[0, 0.5, 1],
+                   ticktext=["0 fake", "0.5", "1 real"])
     else:
         lo, hi = np.nanpercentile(values, [2, 98]) if np.isfinite(values).any() else (0.0, 1.0)
         half = max(float(hi - lo) / 2, 1e-9)
-        scale = dict(zmin=float(np.nanmedian(values)) - half, zmax=float(np.nanmedian(values)) + half)
-        title = "critic D(x)"
+        mid = float(np.nanmedian(values)) if np.isfinite(values).any() else 0.0
+        scale = dict(zmin=mid - half, zmax=mid + half)
+        bar = dict(title=dict(text=SURFACE_TITLE[False], side="right"))
     fig.add_trace(go.Heatmap(x=np.asarray(xs, dtype=np.float64), y=np.asarray(ys, dtype=np.float64), z=values,
-                             name="D surface", colorscale="RdBu", reversescale=False, opacity=0.75,
-                             colorbar=dict(title=dict(text=title), thickness=12, len=0.8), hoverinfo="skip",
+                             name="D surface", colorscale="RdBu", reversescale=False, opacity=SURFACE_OPACITY,
+                             colorbar=dict(thickness=12, len=0.8, **bar), hoverinfo="skip", showlegend=False,
                              **scale))
-    return add_points(fig, real, fake, fake_colour="#E4572E", opacity=0.7)
+    return add_points(fig, real, fake, on_surface=True)
+
+
+#: colour bar titles of the decision surface: a probability D, or a WGAN critic's unbounded score
+SURFACE_TITLE = {True: "P(real) = D(x)", False: "critic score<br>higher = looks real"}
 
 
 def arrow_segments(origins: np.ndarray, directions: np.ndarray, length: float, *,
@@ -116,7 +134,7 @@ def gradient_arrows_view(origins: np.ndarray, directions: np.ndarray, real: np.n
     if surface is not None:
         fig = decision_surface_view(*surface, real, fake, bounds, probability=probability, height=height)
     else:
-        fig = add_points(frame(bounds, height=height), real, fake, fake_colour="#E4572E", opacity=0.7)
+        fig = add_points(frame(bounds, height=height), real, fake, on_surface=True)
     length = (bounds[1] - bounds[0]) / 20
     sx, sy, hx, hy = arrow_segments(origins, directions, length)
     line = dict(color=ARROW_COLOUR, width=1.4)
@@ -135,10 +153,12 @@ def density_view(xs: np.ndarray, ys: np.ndarray, log_density: np.ndarray, real: 
     z = np.clip(np.nan_to_num(z, nan=top - floor, neginf=top - floor, posinf=top), top - floor, top)
     fig = frame(bounds, height=height)
     fig.add_trace(go.Contour(x=np.asarray(xs, dtype=np.float64), y=np.asarray(ys, dtype=np.float64), z=z,
-                             name="log density", colorscale="Viridis", ncontours=14, opacity=0.8,
+                             name="log density", colorscale="Viridis", ncontours=14, opacity=0.7,
                              contours=dict(coloring="fill", showlines=True), line=dict(width=0.5),
-                             colorbar=dict(title=dict(text="log p(x)"), thickness=12, len=0.8), hoverinfo="skip"))
-    return add_points(fig, real, fake, fake_colour="#E4572E", opacity=0.55, max_points=800)
+                             colorbar=dict(title=dict(text="model log p(x)<br>higher = more likely", side="right"),
+                                           thickness=12, len=0.8),
+                             hoverinfo="skip", showlegend=False))
+    return add_points(fig, real, fake, max_points=800, on_surface=True)
 
 
 def mcmc_trace_view(proposals: np.ndarray, states: np.ndarray, accepted: np.ndarray, real: np.ndarray | None,
