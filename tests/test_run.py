@@ -125,6 +125,8 @@ def test_generator_exception_marks_run_failed(tmp_path, monkeypatch):
     ok = mgr.submit(RunConfig("ring8", "gaussian"))
     monkeypatch.undo()
     assert ok.join(30)
+    assert ok.status == "finished" and ok.error is None and ok.step == ok.config.steps, (ok.status, ok.error)
+    assert read_run(tmp_path, ok.id).state == "finished"
 
 
 def test_bad_configs_fail_before_starting(tmp_path):
@@ -191,13 +193,17 @@ def test_tabular_exports_keep_original_columns(tmp_path):
 
     import pandas as pd
 
-    from synth_core.train.export import samples_csv, samples_npz
+    from synth_core.train.export import build_csv, build_npz, generator_sampler
 
     run = Run(RunConfig("patients", "copula"), tmp_path).run_sync()
     assert run.status == "finished", run.error
-    x = run.sample(50, seed=0)
-    df = pd.read_csv(io.StringIO(samples_csv(x, run._dataset).decode()))
-    real = run._dataset.frame()
-    assert list(df.columns) == [c for c in real.columns if c in df.columns] and len(df) == 50
-    arrays = np.load(io.BytesIO(samples_npz(x, run._dataset)), allow_pickle=False)
-    assert set(arrays.files) == set(df.columns)
+    ds = run._dataset
+    real = ds.frame()
+    assert ds.y is not None and "risk" in real.columns  # a labelled table: the label is one of its columns
+    # the download path (build_csv / build_npz over a run's sampler): exactly the user's columns, in order
+    sampler = generator_sampler(run, ds, seed=0)
+    df = pd.read_csv(io.BytesIO(build_csv(sampler, 50, ds)))
+    assert list(df.columns) == list(real.columns) and len(df) == 50
+    assert set(df["risk"]) <= set(real["risk"])
+    arrays = np.load(io.BytesIO(build_npz(sampler, 50, ds)), allow_pickle=False)
+    assert set(arrays.files) - {"y"} == set(real.columns)

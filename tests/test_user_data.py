@@ -168,7 +168,9 @@ def test_cli_train_with_data_then_sample_and_list(tmp_path, capsys):
     base.unregister_dataset(next(u.name for u in saved_uploads()))  # a fresh CLI process knows nothing
     assert main(["sample", out["path"], "-n", "20", "-o", str(tmp_path / "s.csv")]) == 0
     frame = pd.read_csv(tmp_path / "s.csv")
-    assert len(frame) == 20 and {"age", "income", "city"} <= set(frame.columns)
+    users = pd.read_csv(io.BytesIO(people_csv()))
+    assert len(frame) == 20 and list(frame.columns) == list(users.columns)  # the label (smoker) too, in place
+    assert set(frame["smoker"]) <= {"yes", "no"} and set(frame["city"]) <= {"Oslo", "Lima", "Pune"}
     capsys.readouterr()
     assert main(["datasets"]) == 0
     listing = capsys.readouterr().out
