@@ -8,6 +8,7 @@ import json
 import pytest
 
 from synth_core.data import load_dataset
+from synth_core.errors import ConfigError
 from synth_core.generators import get_generator
 from synth_core.generators.base import register_generator
 from synth_core.params import Param
@@ -46,12 +47,12 @@ def test_run_config_resolves_kind_defaults_and_replays_exactly():
     assert RunConfig(dataset="digits", generator="wgan_gp").resolved().params["lr_d"] == 1e-4
 
 
-@pytest.mark.parametrize("over, match", [
-    ({"image": {"lr_g": 1e-3}}, "unsupported kind"),
-    ({"points": {"no_such": 1}}, "unknown params"),
-    ({"points": {"lr_g": 5.0}}, "lr"),                  # outside the Param's range
+@pytest.mark.parametrize("over, error, match", [
+    ({"image": {"lr_g": 1e-3}}, ValueError, "unsupported kind"),       # a programming error at import
+    ({"points": {"no_such": 1}}, ValueError, r"unknown params \['no_such'\]"),
+    ({"points": {"lr_g": 5.0}}, ConfigError, r"lr_g must be <= 0\.1; got 5\.0"),  # outside the Param's range
 ])
-def test_register_rejects_bad_kind_defaults(over, match):
+def test_register_rejects_bad_kind_defaults(over, error, match):
     from synth_core.generators.base import Generator
 
     class Bad(Generator):
@@ -69,8 +70,11 @@ def test_register_rejects_bad_kind_defaults(over, match):
         def _sample(self, n, condition, gen):  # pragma: no cover
             return None
 
-    with pytest.raises(Exception, match=match):
+    with pytest.raises(error, match=match) as raised:
         register_generator(Bad)
+    assert type(raised.value) is error  # not some other failure that happens to mention the words
+    with pytest.raises(ConfigError, match="Unknown generator"):
+        get_generator("bad_kind_defaults")  # a refused generator is not registered
 
 
 def test_cli_shows_kind_defaults(capsys):

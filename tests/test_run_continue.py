@@ -93,11 +93,14 @@ def test_step_by_step_mode(tmp_path):
     wait_for(lambda: run.step == s0 + 3)
     snap = run.snapshot()
     assert snap.status == "paused" and snap.last_update is not None and snap.preview_points is not None
-    # single updates advance the step counter at most once per whole step
+    # single updates: after whole steps the next is D's (the step counter stays), then G's completes the step
     before = run.step
-    run.step_once("update", n=1)
-    wait_for(lambda: run._update_requests == 0)
-    assert run.step - before in (0, 1)
+    for what, step in (("discriminator", before), ("generator", before + 1)):
+        prev = run.last_update
+        run.step_once("update", n=1)
+        wait_for(lambda: run.last_update is not prev)
+        assert run.last_update[0] == what and run.step == step, (run.last_update, run.step, step)
+        assert run.generator.step_progress()[0] == (1 if what == "discriminator" else 0)
     run.stop()
     run.join(30)
     assert run.status == "stopped"
