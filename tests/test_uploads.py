@@ -320,9 +320,7 @@ def test_csv_good_path_mixed_types_round_trip():
     ds = table_dataset(df, "patients.csv", options={"schema": schema.to_dict()})
     assert isinstance(ds, TabularDataset) and ds.name == "upload-patients" and ds.classes == ["high", "low", "medium"]
     dec = ds.frame()
-    expected = src.copy()
-    expected["admitted"] = expected["admitted"].astype(dec["admitted"].dtype)
-    pd.testing.assert_frame_equal(dec, expected, check_dtype=False)
+    pd.testing.assert_frame_equal(dec, src)  # the user's values and dtypes (int, bool, date, text) back
     assert dec["smoker"].dtype == bool and dec["region"].isna().sum() == src["region"].isna().sum()
     same = load_upload("patients.csv", data, options=UploadOptions(label="risk"))
     np.testing.assert_array_equal(same.x, ds.x)
@@ -335,7 +333,7 @@ def test_parquet_good_path():
     src.to_parquet(buf, index=False)
     ds = load_upload("p.parquet", buf.getvalue(), options={"label": "risk"})
     dec = ds.frame()
-    pd.testing.assert_frame_equal(dec, src, check_dtype=False)
+    pd.testing.assert_frame_equal(dec, src)
     with pytest.raises(DataError, match=r"has 100 rows; the limit is 50"):
         load_upload("p.parquet", buf.getvalue(), options={"max_rows": 50})
 
