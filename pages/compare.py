@@ -9,15 +9,16 @@ import streamlit as st
 
 from synth_core.errors import SynthLabError
 from synth_core.generators import get_generator
-from synth_core.metrics import GROUPS, draw_for_report, report
+from synth_core.metrics import GROUPS
 from synth_core.train.conditional import condition_columns, parse_where, sample_where_labelled
+from synth_core.train.evaluate import SAMPLE_RULE, evaluate_run, run_config
 from synth_core.train.export import samples_csv, samples_frame
-from synth_core.train.reports import save_report
 from synth_core.ui.run_picker import pick_run, trained_model
 from synth_core.viz.figures import scatter_figure, value_histogram
 from synth_core.viz.grid import data_bounds, image_grid, png_bytes
-from synth_core.viz.report_figures import (class_histogram_figure, correlation_heatmaps, dcr_histogram,
-                                           embedding_scatter, feature_histogram, traffic_light)
+from synth_core.viz.report_figures import (class_histogram_figure, column_scores_figure, correlation_heatmaps,
+                                           dcr_histogram, embedding_scatter, feature_histogram, mean_image_figure,
+                                           metric_definitions_markdown, pair_scores_heatmap, traffic_light)
 
 st.title("Compare")
 st.caption("Real data next to samples from a trained generator, and a quality report with honest metrics.")
@@ -120,78 +121,102 @@ else:
 # ---- quality report ----------------------------------------------------------------------------
 st.divider()
 st.subheader("Quality report")
+st.caption(f"Scores {SAMPLE_RULE} against the run's training rows; utility and privacy use its holdout. "
+           "The Runs page and `synthlab evaluate` compute the same report (same run, same seed, same numbers).")
 reports: dict[str, dict] = st.session_state.setdefault("reports", {})
-report_key = f"{rid}@{step}/n={n}/seed={seed}"
+report_key = f"{rid}@{step}/seed={seed}"
 want_tsne = st.checkbox("Also embed with t-SNE (slower than PCA)", key="compare_tsne")
 if st.button("Compute quality report", type="primary", key="compute_report",
-             help="Fidelity, diversity, distribution distance, detection, utility and privacy vs the real data."):
+             help="Column shapes, pair trends, fidelity, diversity, distribution distance, detection, utility "
+                  "and privacy against the real data."):
     bar = st.progress(0.0, text="Starting...")
 
     def _progress(stage: str, frac: float) -> None:
         bar.progress(min(max(frac, 0.0), 1.0), text=f"{stage}...")
 
     try:
-        x, labels = draw_for_report(model.sample, ds, max(int(n), 500), seed=seed, conditional=conditional)
-        rep = report(ds, x, synth_labels=labels, seed=seed, tsne=want_tsne, progress=_progress)
+        rep = evaluate_run(rec.path, seed=seed, model=model, tsne=want_tsne, progress=_progress)  # also saved
     except SynthLabError as exc:
         bar.empty()
         st.error(str(exc))
     else:
         bar.empty()
-        rep.meta.update({"run_id": rid, "generator": rec.config["generator"], "step": int(step)})
-        save_report(rec.path, rep)  # the Runs page's comparison table shows it from now on
         entry = {"dict": rep.to_dict(), "html": rep.to_html(), "run": rid, "neighbours_png": None}
         nb = rep.figures.get("neighbours", {}).get("closest", [])
-        if nb and ds.kind == "image":  # synthetic samples (top) over their nearest real record (bottom)
-            pair = np.concatenate([ds.decode(x[[r["synth_index"] for r in nb]]),
-                                   ds.decode(ds.x[[r["real_index"] for r in nb]])])
+        if nb and ds.kind == "image":  # synthetic samples (top) over their nearest training image (bottom)
+            train = run_config(rec.path).split(ds)[0]  # neighbour indices refer to the training rows
+            pair = np.concatenate([ds.decode(rep.samples[[r["synth_index"] for r in nb]]),
+                                   ds.decode(train.x[[r["real_index"] for r in nb]])])
             entry["neighbours_png"] = png_bytes(image_grid(pair, nrow=len(nb), target_px=720))
         reports[report_key] = entry
 
 entry = reports.get(report_key)
 if entry is None:
-    st.caption("Press the button to score these samples against the real data. For images the first report "
+    st.caption("Press the button to score samples against the real data. For images the first report "
                "trains a small judge classifier on the real data (cached afterwards).")
 else:
     d = entry["dict"]
+    order = [g for g in d.get("group_order", list(GROUPS)) if g in GROUPS]
     m1, m2, m3 = st.columns(3)
     m1.metric("Overall quality", f"{d['overall']:.0f} / 100",
               help="Weighted geometric mean of the group scores (weights below).")
     m2.metric("Privacy", "n/a" if d["privacy"] is None else f"{d['privacy']:.0f} / 100",
               help="Not part of the overall score: copying the training set is perfect quality and zero privacy.")
-    m3.metric("Samples scored", f"{d['n_synth']:,} vs {d['n_real']:,} real")
+    m3.metric("Samples scored", f"{d['n_synth']:,} vs {d['n_real']:,} real",
+              help=d["meta"].get("sample_rule"))
+    caveat = d["meta"].get("privacy_caveat")
+    if caveat:
+        st.warning(caveat, icon=":material/info:")
     st.caption(f"Feature space: {d['feature_space']}")
-    rows = [{"metric": s["name"], "group": GROUPS.get(s["group"], (s["group"],))[0],
-             "value": s["value"], "score": s["score"], "definition": s["definition"]} for s in d["scores"]]
-    table = pd.DataFrame(rows)
+    groups = {GROUPS[g]: d["groups"][g] for g in order if d["groups"].get(g) is not None}
+    st.caption("Group scores (0-100): " + " · ".join(f"{k} {v:.0f}" for k, v in groups.items())
+               + "  ·  weights: " + ", ".join(f"{GROUPS[g]} {d['weights'][g]:.2f}" for g in order
+                                            if g in d["weights"]))
+    by_group = sorted(d["scores"], key=lambda s: order.index(s["group"]) if s["group"] in order else len(order))
+    table = pd.DataFrame([{"group": GROUPS.get(s["group"], s["group"]), "metric": s["name"], "value": s["value"],
+                           "score": s["score"]} for s in by_group])
     st.dataframe(table.style.map(traffic_light, subset=["score"]).format({"value": "{:.4g}", "score": "{:.2f}"},
                                                                          na_rep="–"),
-                 hide_index=True, width="stretch",
-                 column_config={"definition": st.column_config.TextColumn(width="large")})
-    groups = {GROUPS[g][0]: v for g, v in d["groups"].items() if v is not None and g in GROUPS}
-    st.caption("Group scores (0-100): " + " · ".join(f"{k} {v:.0f}" for k, v in groups.items())
-               + "  ·  weights: " + ", ".join(f"{GROUPS[g][0]} {w:.2f}" for g, w in d["weights"].items()))
+                 hide_index=True, width="stretch")
+    with st.expander("What each metric means"):
+        # plain wrapped text, not table cells: long definitions stay readable without scrolling sideways
+        st.markdown(metric_definitions_markdown(by_group, GROUPS))
     for note in d["notes"]:
         st.caption(f"• {note}")
 
     fig = d["figures"]
-    tabs = st.tabs(["Distributions", "Correlations", "Embedding", "Privacy"])
-    with tabs[0]:
-        if "class_histogram" in fig:
-            st.plotly_chart(class_histogram_figure(fig["class_histogram"]), key="rep_classes", width="stretch")
-        if "histograms" in fig:
+    if d["kind"] == "image":
+        tabs = st.tabs(["Classes", "Pixels", "Embedding", "Privacy"])
+        with tabs[0]:
+            if "class_histogram" in fig:
+                st.plotly_chart(class_histogram_figure(fig["class_histogram"]), key="rep_classes", width="stretch")
+            else:
+                st.caption("No labels: the judge is an autoencoder and has no classes to count.")
+        with tabs[1]:
+            st.caption("Pixel statistics are shown for reference and are not in the overall score.")
+            if "pixel_histogram" in fig:
+                st.plotly_chart(feature_histogram("Pixel intensities", fig["pixel_histogram"]), key="rep_pixels",
+                                width="stretch")
+            if "mean_image" in fig:
+                st.plotly_chart(mean_image_figure(fig["mean_image"]), key="rep_mean_image", width="stretch")
+    else:
+        tabs = st.tabs(["Columns", "Column pairs", "Embedding", "Privacy"])
+        with tabs[0]:
+            if "class_histogram" in fig:
+                st.plotly_chart(class_histogram_figure(fig["class_histogram"]), key="rep_classes", width="stretch")
+            if "columns" in fig:
+                st.plotly_chart(column_scores_figure(fig["columns"]), key="rep_columns", width="stretch")
             cols = st.columns(2)
-            for i, (name, h) in enumerate(list(fig["histograms"].items())[:8]):
+            for i, (name, h) in enumerate(list(fig.get("histograms", {}).items())[:12]):
                 with cols[i % 2]:
                     st.plotly_chart(feature_histogram(name, h), key=f"rep_hist_{i}", width="stretch")
-        if "pixel_histogram" in fig:
-            ph = fig["pixel_histogram"]
-            st.plotly_chart(feature_histogram("Pixel intensities", ph), key="rep_pixels", width="stretch")
-    with tabs[1]:
-        if "correlation" in fig and len(fig["correlation"]["features"]) >= 2:
-            st.plotly_chart(correlation_heatmaps(fig["correlation"]), key="rep_corr", width="stretch")
-        else:
-            st.caption("Fewer than two numeric features: no correlation matrix.")
+        with tabs[1]:
+            if fig.get("pairs", {}).get("scores"):
+                st.plotly_chart(pair_scores_heatmap(fig["pairs"]), key="rep_pairs", width="stretch")
+            if "correlation" in fig and len(fig["correlation"]["features"]) >= 2:
+                st.plotly_chart(correlation_heatmaps(fig["correlation"]), key="rep_corr", width="stretch")
+            if not fig.get("pairs", {}).get("scores"):
+                st.caption("Fewer than two columns: no pairs to compare.")
     with tabs[2]:
         e1, e2 = st.columns(2) if "tsne" in fig else (st.container(), None)
         if "pca" in fig:
@@ -220,8 +245,9 @@ else:
 if len(reports) > 1:
     st.subheader("All reports this session")
     summary = [{"run": v["run"], "generator": v["dict"]["meta"].get("generator"),
-                "step": v["dict"]["meta"].get("step"), "samples": v["dict"]["n_synth"],
-                "overall": v["dict"]["overall"], "privacy": v["dict"]["privacy"],
-                **{GROUPS[g][0]: s for g, s in v["dict"]["groups"].items() if g in GROUPS and g != "privacy"}}
+                "step": v["dict"]["meta"].get("step"), "seed": v["dict"]["meta"].get("seed"),
+                "samples": v["dict"]["n_synth"], "overall": v["dict"]["overall"], "privacy": v["dict"]["privacy"],
+                **{GROUPS[g]: s for g, s in v["dict"]["groups"].items()
+                   if g in GROUPS and g in v["dict"].get("weights", {})}}
                for v in reports.values()]
     st.dataframe(pd.DataFrame(summary), hide_index=True, width="stretch")

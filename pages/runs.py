@@ -9,10 +9,10 @@ import streamlit as st
 
 from synth_core.errors import SynthLabError
 from synth_core.generators import get_generator
-from synth_core.metrics.report import evaluate_run
 from synth_core.train import LossHistory
+from synth_core.train.evaluate import SAMPLE_RULE, evaluate_run
 from synth_core.train.export import metrics_csv
-from synth_core.train.reports import load_report, report_summary, save_report
+from synth_core.train.reports import load_report, report_summary
 from synth_core.train.store import validate_run_id
 from synth_core.ui import session
 from synth_core.ui.downloads import download_panel
@@ -99,8 +99,9 @@ if chosen:
 
     missing = [r for r in recs if _needs_report(r)]
     if st.button(f"Compute missing reports ({len(missing)})", key="cmp_reports", disabled=not missing,
-                 help="Score each selected run without an up-to-date saved quality report (as on the Compare "
-                      "page, with its default sample size); reports are saved with the run."):
+                 help="Score each selected run without an up-to-date saved quality report, exactly as the "
+                      f"Compare page and `synthlab evaluate` do ({SAMPLE_RULE}, sampling seed 0); reports are "
+                      "saved with the run."):
         bar = st.progress(0.0, text="Starting...")
         failed = False
         for i, r in enumerate(missing):
@@ -108,8 +109,7 @@ if chosen:
                 bar.progress(min(1.0, (i + min(max(frac, 0.0), 1.0)) / len(missing)),
                              text=f"{rid} ({i + 1}/{len(missing)}): {stage}...")
             try:
-                rep = evaluate_run(r.path, progress=_progress)
-                save_report(r.path, rep)
+                evaluate_run(r.path, seed=0, progress=_progress)  # saves report.json beside the run
                 reports[r.run_id] = load_report(r.path)
             except SynthLabError as exc:
                 st.error(f"{r.run_id}: {exc}")

@@ -12,6 +12,7 @@ import streamlit as st
 
 from synth_core.data import dataset_info
 from synth_core.data import drawn
+from synth_core.data.holdout import holdout_param
 from synth_core.errors import SynthLabError
 from synth_core.generators import get_generator, list_generators
 from synth_core.params import Param
@@ -119,7 +120,9 @@ with controls:
     steps = param_widget(run_params[0], f"run/{gen_name}", c1)
     seed = param_widget(run_params[1], f"run/{gen_name}", c2)
     st.markdown("**Hyperparameters**")
-    values = param_form(gen_cls.params_for(ds.kind), gen_name)
+    holdout_p = holdout_param(ds.kind, len(ds))  # the one declared default, for this dataset's kind and size
+    values = param_form(gen_cls.params_for(ds.kind), gen_name, run_params=(holdout_p,), run_owner=f"run/{gen_name}")
+    holdout = values.pop(holdout_p.name)
 
     b1, b2 = st.columns([3, 2])
     start = b1.button("Start training", type="primary", width="stretch", key="start")
@@ -130,7 +133,7 @@ with controls:
     if start:
         try:
             new = mgr.submit(RunConfig(dataset=ds.name, generator=gen_name, params=values, steps=int(steps),
-                                       seed=int(seed)))
+                                       seed=int(seed), holdout=float(holdout)))
         except SynthLabError as exc:
             st.error(str(exc))
         else:

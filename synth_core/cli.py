@@ -63,6 +63,7 @@ def _add_param_flags(parser: argparse.ArgumentParser, gen_cls) -> None:
 
 
 def cmd_train(argv: Sequence[str]) -> int:
+    from .data.holdout import HOLDOUT, HOLDOUT_SEED
     from .generators import get_generator, list_generators
     from .train import Event, Run, RunConfig
 
@@ -98,6 +99,8 @@ def cmd_train(argv: Sequence[str]) -> int:
     parser.add_argument("--checkpoint-every", type=int, default=None)
     parser.add_argument("--out", type=Path, default=None, help="runs folder (default ./runs or $SYNTHLAB_RUNS_DIR)")
     parser.add_argument("--run-id", default=None)
+    parser.add_argument(_flag(HOLDOUT.name), type=float, default=None, metavar="FRACTION",
+                        help=f"{HOLDOUT.help} (default: {HOLDOUT.default} where that applies, else 0)")
     parser.add_argument("--quiet", "-q", action="store_true")
     _add_param_flags(parser, gen_cls)
     args = parser.parse_args(argv)
@@ -129,6 +132,7 @@ def cmd_train(argv: Sequence[str]) -> int:
         steps=pick(args.steps, "steps", None), seed=pick(args.seed, "seed", 0),
         device=pick(args.device, "device", "auto"), sample_every=pick(args.sample_every, "sample_every", None),
         checkpoint_every=pick(args.checkpoint_every, "checkpoint_every", 500), run_id=args.run_id,
+        holdout=pick(args.holdout, "holdout", None), holdout_seed=file_cfg.get("holdout_seed", HOLDOUT_SEED),
     )
     from .train.store import runs_root
 
@@ -211,13 +215,14 @@ def cmd_sample(argv: Sequence[str]) -> int:
 
 
 def cmd_evaluate(argv: Sequence[str]) -> int:
-    from .metrics.report import evaluate_run
+    from .train.evaluate import SAMPLE_RULE, evaluate_run
 
     parser = argparse.ArgumentParser(prog="synthlab evaluate",
-                                     description="Quality report: a trained run's samples vs the real data.")
+                                     description="Quality report: a trained run's samples vs its real training "
+                                                 f"rows and holdout ({SAMPLE_RULE}; the same report as the "
+                                                 "app's Compare and Runs pages).")
     parser.add_argument("run_dir", type=Path)
-    parser.add_argument("-n", type=int, default=None, help="synthetic samples (default: dataset size, max 5,000)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0, as on the Runs page)")
     parser.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
     parser.add_argument("--html", type=Path, default=None, help="also write the report as self-contained HTML")
     args = parser.parse_args(argv)
@@ -228,10 +233,7 @@ def cmd_evaluate(argv: Sequence[str]) -> int:
             print(f"  {stage}...", file=sys.stderr, flush=True)
             last["stage"] = stage
 
-    rep = evaluate_run(args.run_dir, args.n, seed=args.seed, progress=progress)
-    from .train.reports import save_report
-
-    save_report(args.run_dir, rep)  # the app's run comparison shows it
+    rep = evaluate_run(args.run_dir, seed=args.seed, progress=progress)  # saved beside the run
     print(rep.to_text())
     if args.json:
         args.json.write_text(json.dumps(rep.to_dict(), indent=2))

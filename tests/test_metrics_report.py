@@ -10,7 +10,8 @@ import torch
 
 from synth_core.data import Dataset, load_dataset
 from synth_core.errors import DataError
-from synth_core.metrics import Report, evaluate_run, report
+from synth_core.metrics import Report, report
+from synth_core.train.evaluate import evaluate_run
 from synth_core.metrics.judge import get_judge
 
 QUALITY_GROUPS = ("marginals", "pairs", "fidelity", "diversity", "distance", "detection", "utility")
@@ -66,11 +67,11 @@ def test_points_scores_degrade_with_noise_level(ring):
     reps = [_ring_report(ring, xb + sigma * eps) for sigma in (0.0, 0.05, 0.2, 0.8)]
     overall = [r.overall for r in reps]
     assert overall == sorted(overall, reverse=True) and overall[0] - overall[-1] > 40, overall
-    for key in ("precision", "density", "coverage", "detection_auc", "ks_complement", "confidence"):
+    for key in ("precision", "density", "coverage", "detection_auc", "column_shapes", "confidence"):
         vals = [r[key].score for r in reps]
         assert all(a >= b - 0.02 for a, b in zip(vals, vals[1:])), (key, vals)
         # marginals blur slowly (noise of 0.8 on a radius-2 ring keeps the coordinate spread)
-        assert vals[0] - vals[-1] > (0.08 if key == "ks_complement" else 0.3), (key, vals)
+        assert vals[0] - vals[-1] > (0.08 if key == "column_shapes" else 0.3), (key, vals)
 
 
 def test_points_mode_dropping_lowers_diversity(ring):
@@ -121,15 +122,19 @@ def test_tabular_split_vs_noise_and_categorical_metrics():
     real, other = _table(500, 0), _table(500, 1)
     y = (real[:, 1] > -1).astype(int)
     good = report(real, other, "tabular", labels=y, feature_names=["a", "b", "c", "level"])
-    assert good.meta["categorical"] == [3]  # auto-detected: whole numbers, 3 levels
-    assert good.get("tv_complement") is not None and good.get("contingency_similarity") is not None
+    assert good.meta["categorical"] == ["level"]  # auto-detected: whole numbers, 3 levels
+    cols = {c["column"]: c for c in good.figures["columns"]}
+    assert cols["level"]["metric"] == "TVComplement" and cols["a"]["metric"] == "KSComplement"
+    assert {p["metric"] for p in good.figures["pairs"]["scores"]} == {"CorrelationSimilarity", "ContingencySimilarity"}
     assert good.overall >= 85
     for key, s in _quality_scores(good).items():
         assert s >= 0.8, (key, s)
-    noise = report(real, np.random.default_rng(0).standard_normal((500, 4)), "tabular", labels=y)
+    noise = report(real, np.random.default_rng(0).standard_normal((500, 4)), "tabular", labels=y,
+                   feature_names=["a", "b", "c", "level"])
     assert noise.overall <= 35
     assert noise["detection_auc"].score < 0.1 and noise["precision"].score < 0.2
-    assert noise["tv_complement"].score < good["tv_complement"].score
+    level = lambda rep: rep["column_shapes"].details["per_column"]["level"]  # noqa: E731
+    assert level(noise) < level(good) - 0.2
 
 
 # ---- images: digits with a tiny judge ----------------------------------------------------------------
@@ -188,7 +193,7 @@ def test_report_serialises_escapes_and_reports_progress(ring):
     for s in d["scores"]:
         assert s["definition"] and s["reference"] and s["name"]
     figs = d["figures"]
-    assert set(figs) >= {"histograms", "correlation", "pca", "neighbours", "dcr", "class_histogram", "per_feature"}
+    assert set(figs) >= {"histograms", "correlation", "pca", "neighbours", "dcr", "class_histogram", "columns", "pairs"}
     assert len(figs["pca"]["real"][0]) == 2 and figs["histograms"][names[0]]["real"]
     html = rep.to_html()
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "y&amp;z" in html
@@ -216,7 +221,7 @@ def test_evaluate_run_on_a_trained_gaussian(tmp_path):
     from synth_core.train import Run, RunConfig
 
     run = Run(RunConfig("ring8", "gaussian", seed=0), tmp_path).run_sync()
-    rep = evaluate_run(run.path, n=600, max_n=600)
+    rep = evaluate_run(run.path, max_n=600)
     assert rep.meta["generator"] == "gaussian" and rep.dataset == "ring8"
     # one Gaussian cannot make a ring: it lands between the modes
     assert rep["precision"].score < 0.2 and rep.overall < 50

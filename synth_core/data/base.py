@@ -1,6 +1,7 @@
 """The ``Dataset`` type and the dataset registry."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -78,6 +79,13 @@ class Dataset:
             classes=self.classes, description=self.description, source=self.source,
             feature_names=self.feature_names, meta=dict(self.meta),
         )
+
+    def take(self, idx: np.ndarray) -> "Dataset":
+        """Rows ``idx``, same type and everything else (a table keeps its encoder): the train and
+        holdout parts of a split (``data.holdout``)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        return dataclasses.replace(self, x=self.x[idx], y=None if self.y is None else self.y[idx],
+                                   meta=dict(self.meta))
 
     def summary(self) -> dict[str, Any]:
         """Basic stats for the Data page and the CLI."""

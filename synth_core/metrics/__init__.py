@@ -1,11 +1,12 @@
 """Quality metrics: real vs synthetic.
 
-``report(real, synth)`` runs every metric (fidelity, pair trends, Fréchet/MMD, PRDC, detection,
-utility, privacy) and returns a :class:`Report`; ``evaluate_run(run_dir)`` does the same for a
-trained run. ``mode_coverage`` is the toy-set mode metric used during training.
+``report(real, synth)`` runs every metric stage (column shapes and pair trends of the decoded table,
+Fréchet/MMD, PRDC, detection, utility, privacy) and returns a :class:`Report`. Evaluating a trained
+*run* (drawing its samples, its holdout) is ``synth_core.train.evaluate``: metrics never import
+train. ``mode_coverage`` is the toy-set mode metric used during training.
 """
 from ._common import Score
 from .modes import ModeCoverage, mode_coverage
-from .report import GROUPS, INFO, Report, draw_for_report, evaluate_run, report
+from .report import GROUP_ORDER, GROUPS, INFO, WEIGHTS, Report, report
 
-__all__ = ["GROUPS", "INFO", "ModeCoverage", "Report", "Score", "draw_for_report", "evaluate_run", "mode_coverage", "report"]
+__all__ = ["GROUP_ORDER", "GROUPS", "INFO", "WEIGHTS", "ModeCoverage", "Report", "Score", "mode_coverage", "report"]

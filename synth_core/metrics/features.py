@@ -1,7 +1,9 @@
 """The feature space every multivariate metric works in, and the judge-based class metrics.
 
-* points / tabular: the raw features standardised with the *real* mean and std (so a feature in
-  metres does not outweigh one in kilometres, and the synthetic data cannot move the yardstick);
+* tables and points: the decoded columns in :class:`MixedEncoder`'s encoding - numbers and dates
+  standardised with the *real* mean and std (so a column in metres does not outweigh one in
+  kilometres, and the synthetic data cannot move the yardstick), categories and booleans one-hot,
+  the label included (points: their coordinates, standardised);
 * images: the 64-d embedding of the CNN judge (``judge.py``): trained on the real labels, or an
   autoencoder when there are none. Inception features are not available offline.
 
@@ -12,8 +14,10 @@ confident predictions and a diverse class histogram) made per-dataset, as in San
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ._common import as_2d, standardizer
 from .judge import Judge
@@ -36,7 +40,7 @@ INFO = {
 class FeatureSpace:
     """Real and synthetic samples mapped into one feature space (float64, N x d)."""
 
-    name: str               # "standardised" | "judge" | "autoencoder"
+    name: str               # "mixed" | "standardised" | "judge" | "autoencoder"
     description: str        # one line for the report: which features, why
     real: np.ndarray
     synth: np.ndarray
@@ -50,6 +54,75 @@ def tabular_space(real: np.ndarray, synth: np.ndarray, feature_names: list[str] 
     names = list(feature_names) if feature_names else [f"x{i}" for i in range(r.shape[1])]
     return FeatureSpace("standardised", f"the {r.shape[1]} raw features, standardised with the real mean and std",
                         (r - mu) / sd, (s - mu) / sd, names)
+
+
+class MixedEncoder:
+    """The documented mixed-type encoding of a decoded table, for the multivariate metrics (PRDC,
+    Fréchet/MMD, C2ST, DCR, TSTR):
+
+    * numeric and datetime columns: standardised with the *real* mean and std (missing -> the real
+      mean, i.e. 0) plus a 0/1 ``<col>.missing`` column when the real data has missing values;
+    * categorical and boolean columns: one-hot over the real levels, missing as one more level; a
+      synthetic level the real data lacks is all zeros.
+
+    Every column the user has counts, the label included. On this scale two rows that differ in one
+    category are sqrt(2) apart, like two numbers 1.4 standard deviations apart.
+    """
+
+    def __init__(self, kinds: dict[Any, str]) -> None:
+        self.kinds = dict(kinds)
+
+    def fit(self, real: "pd.DataFrame") -> "MixedEncoder":
+        from .table import NUMERIC_KINDS, as_categories, as_numbers
+
+        self.blocks_: list[tuple[Any, str, Any]] = []
+        names: list[str] = []
+        for c in real.columns:
+            if self.kinds.get(c, "numerical") in NUMERIC_KINDS:
+                v = as_numbers(real[c])
+                ok = np.isfinite(v)
+                mu = float(v[ok].mean()) if ok.any() else 0.0
+                sd = float(v[ok].std()) if ok.any() else 1.0
+                has_missing = bool((~ok).any())
+                self.blocks_.append((c, "numeric", (mu, sd if sd > 1e-12 else 1.0, has_missing)))
+                names += [str(c)] + ([f"{c}.missing"] if has_missing else [])
+            else:
+                levels = list(pd.unique(as_categories(real[c])))
+                self.blocks_.append((c, "onehot", levels))
+                names += [f"{c}={'(missing)' if str(v).startswith(chr(0)) else v}" for v in levels]
+        self.feature_names_ = names
+        return self
+
+    def transform(self, df: "pd.DataFrame") -> np.ndarray:
+        from .table import as_categories, as_numbers
+
+        out = []
+        for c, how, spec in self.blocks_:
+            if how == "numeric":
+                mu, sd, has_missing = spec
+                v = as_numbers(df[c])
+                miss = ~np.isfinite(v)
+                out.append(((np.where(miss, mu, v) - mu) / sd)[:, None])
+                if has_missing:
+                    out.append(miss.astype(np.float64)[:, None])
+            else:
+                idx = pd.Index(spec, dtype=object).get_indexer(pd.Index(as_categories(df[c]), dtype=object))
+                block = np.zeros((len(df), len(spec)))
+                ok = idx >= 0
+                block[np.flatnonzero(ok), idx[ok]] = 1.0
+                out.append(block)
+        return np.concatenate(out, axis=1) if out else np.zeros((len(df), 0))
+
+
+def mixed_space(real: "pd.DataFrame", synth: "pd.DataFrame", kinds: dict[Any, str], *,
+                fit_on: "pd.DataFrame | None" = None) -> tuple[FeatureSpace, MixedEncoder]:
+    """Both decoded tables in the :class:`MixedEncoder` encoding, fitted on ``fit_on`` (default: the
+    real table; the report passes every training row)."""
+    enc = MixedEncoder(kinds).fit(real if fit_on is None else fit_on)
+    n_num = sum(how == "numeric" for _, how, _ in enc.blocks_)
+    desc = (f"the {len(real.columns)} table columns: {n_num} numeric/date standardised with the real mean and std, "
+            f"{len(real.columns) - n_num} categorical/boolean one-hot ({len(enc.feature_names_)} features)")
+    return FeatureSpace("mixed", desc, enc.transform(real), enc.transform(synth), enc.feature_names_), enc
 
 
 def judge_space(real: np.ndarray, synth: np.ndarray, judge: Judge) -> FeatureSpace:

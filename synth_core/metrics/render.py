@@ -36,19 +36,21 @@ def to_text(rep: "Report") -> str:
     lines = [f"SynthLab quality report: {rep.dataset or 'data'} ({rep.kind}), "
              f"{rep.n_real:,} real vs {rep.n_synth:,} synthetic",
              f"Overall quality: {rep.overall:.1f} / 100 ({_verdict(rep.overall)})"
-             + (f"    Privacy: {rep.privacy:.1f} / 100" if rep.privacy is not None else ""),
+             + (f"    Privacy: {rep.privacy:.1f} / 100" if rep.privacy is not None else "")
+             + (" (uninformative: see notes)" if rep.privacy_caveat else ""),
              f"Features: {rep.feature_space}", ""]
     w_name = max(len(s.name) for s in rep.scores) if rep.scores else 10
     w_name = max(w_name, len("metric"))
     head = f"{'group':<12} {'metric':<{w_name}} {'value':>10} {'score':>6}"
     lines += [head, "-" * len(head)]
-    for g in GROUPS:
+    for g in rep.group_order:
         for s in rep.scores:
             if s.group == g:
                 score = "" if s.score is None else f"{100 * s.score:6.1f}"
                 lines.append(f"{g:<12} {s.name:<{w_name}} {_fmt(s.value):>10} {score:>6}")
     lines += ["", "Group scores (weight):"]
-    for g, (label, _) in GROUPS.items():
+    for g in rep.group_order:
+        label = GROUPS[g]
         v = rep.groups.get(g)
         w = rep.weights.get(g)
         lines.append(f"  {label:<26} {('n/a' if v is None else f'{v:5.1f}'):>6}"
@@ -107,11 +109,11 @@ def to_html(rep: "Report") -> str:
     e = html.escape
     title = f"SynthLab quality report: {rep.dataset or 'data'} ({rep.kind})"
     rows = []
-    for g in GROUPS:
+    for g in rep.group_order:
         for s in rep.scores:
             if s.group == g:
                 rows.append(
-                    f"<tr><td>{e(GROUPS[g][0])}</td><td><b>{e(s.name)}</b><div class='muted'>{e(s.definition)}"
+                    f"<tr><td>{e(GROUPS[g])}</td><td><b>{e(s.name)}</b><div class='muted'>{e(s.definition)}"
                     f"<br><i>{e(s.reference)}</i></div></td><td class='num'>{e(_fmt(s.value))}</td>"
                     f"<td class='num'>{'' if s.score is None else e(f'{100 * s.score:.1f}')}</td>"
                     f"<td>{_bar(s.score)}</td></tr>")
@@ -119,13 +121,15 @@ def to_html(rep: "Report") -> str:
         f"<tr><td>{e(label)}</td><td class='num'>{'n/a' if rep.groups.get(g) is None else e(f'{rep.groups[g]:.1f}')}"
         f"</td><td class='num'>{e(f'{100 * rep.weights[g]:.0f}%') if rep.weights.get(g) else '-'}</td>"
         f"<td>{_bar(None if rep.groups.get(g) is None else rep.groups[g] / 100)}</td></tr>"
-        for g, (label, _) in GROUPS.items())
+        for g, label in ((g, GROUPS[g]) for g in rep.group_order))
     notes = "".join(f"<li>{e(n)}</li>" for n in rep.notes)
     feats = "".join(
-        f"<tr><td>{e(str(f['feature']))}</td><td>{'categorical' if f['categorical'] else 'numeric'}</td>"
-        f"<td class='num'>{e(_fmt(f['shape_score']))}</td><td class='num'>{e(_fmt(f['wasserstein']))}</td></tr>"
-        for f in rep.figures.get("per_feature", [])[:30])
+        f"<tr><td>{e(str(f['column']))}</td><td>{e(f['kind'])}</td><td>{e(f['metric'])}</td>"
+        f"<td class='num'>{e(_fmt(f['score']))}</td></tr>"
+        for f in rep.figures.get("columns", [])[:60])
     privacy = "" if rep.privacy is None else f" &middot; privacy <b>{e(f'{rep.privacy:.1f}')}</b> / 100"
+    if rep.privacy_caveat:
+        privacy += f" <span class='muted'>({e(rep.privacy_caveat)})</span>"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title><style>{_CSS}</style></head>
 <body><h1>{e(title)}</h1>
@@ -134,7 +138,7 @@ def to_html(rep: "Report") -> str:
 Feature space: {e(rep.feature_space)}</p>
 <h2>Groups</h2><table><tr><th>group</th><th>score</th><th>weight</th><th></th></tr>{grows}</table>
 <h2>Metrics</h2><table><tr><th>group</th><th>metric</th><th>value</th><th>score</th><th></th></tr>{''.join(rows)}</table>
-{'<h2>Per-feature column shapes</h2><table><tr><th>feature</th><th>type</th><th>KS/TV complement</th><th>Wasserstein-1 (std units)</th></tr>' + feats + '</table>' if feats else ''}
+{'<h2>Column shapes, per column</h2><table><tr><th>column</th><th>type</th><th>metric</th><th>score</th></tr>' + feats + '</table>' if feats else ''}
 <h2>2-D PCA of the feature space</h2>{_scatter_svg(rep.figures.get('pca', {}))}
 {'<h2>Notes</h2><ul>' + notes + '</ul>' if notes else ''}
 </body></html>

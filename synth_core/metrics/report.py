@@ -1,28 +1,39 @@
 """``report(real, synth)``: every metric, a 0-100 overall quality score, and the data for the plots.
 
-Each group score is the mean of its metrics' 0-1 scores. The overall score (0-100) is the
-**weighted geometric mean** of the group scores (each floored at 0.02):
+The work is done by the stages in ``stages.py`` (each returns its scores, figures and notes); this
+module prepares their inputs, runs them and aggregates. Each group score is the mean of its
+metrics' 0-1 scores. The overall score (0-100) is the **weighted geometric mean** of the group
+scores (each floored at 0.02), with weights that depend on what is being judged:
 
-    ===============  ======  ==================================================================
-    group            weight  metrics
-    ===============  ======  ==================================================================
-    marginals        0.15    KS / TV complement, Wasserstein-1, (images) pixel-intensity TV
-    pairs            0.10    correlation similarity, contingency similarity
-    fidelity         0.15    precision, density, (labels) judge confidence
-    diversity        0.20    recall, coverage, (labels) class coverage
-    distance         0.15    Fréchet distance, MMD
-    detection        0.15    classifier two-sample test
-    utility          0.10    TSTR / TRTR (labels only)
-    ===============  ======  ==================================================================
+    =========  =====  ======  =====  ===========================================================
+    group      table  points  image  metrics
+    =========  =====  ======  =====  ===========================================================
+    marginals  0.20   0.15    -      column shapes of the decoded table (mean and worst column)
+    pairs      0.10   0.10    -      column pair trends (correlation / contingency similarity)
+    distance   0.15   0.15    0.20   Fréchet distance, MMD (images: in the judge's features)
+    fidelity   0.15   0.15    0.20   precision, density, (labels) judge confidence
+    diversity  0.15   0.20    0.25   recall, coverage, (labels) class coverage and class balance
+    detection  0.15   0.15    0.20   classifier two-sample test
+    utility    0.10   0.10    0.15   TSTR / TRTR on the holdout (labels only)
+    pixels     -      -       0      pixel-intensity histogram, mean image: shown, not counted
+    privacy    0      0       0      near-copies, DCR against the holdout: its own score
+    =========  =====  ======  =====  ===========================================================
+
+Tables give the decoded column shapes the most weight (they are what a person checks column by
+column; SDMetrics' QualityReport is only column shapes and pair trends), and the worst column counts
+as much as the mean, so one wrong column shows in the overall score.
+
+Tables (and 2-D points) are scored on the *decoded* table, the columns the user sees, as SDMetrics'
+QualityReport does (``table.py``); the multivariate metrics use the mixed encoding of
+``features.MixedEncoder``. Images lead with what judges images - the judge's feature space (Fréchet,
+PRDC, detection), its confidence and class balance; pixel statistics reward blurry blobs and only
+appear as a secondary group.
 
 Why geometric: an arithmetic mean lets easy groups average away a failure - Gaussian noise keeps
-decent marginals and pair trends and would score ~40/100 - while a geometric mean makes a
-generator good on *every* axis to score high (the floor keeps one zero from forcing the total to
-zero). Why these weights: diversity gets the most because mode collapse is the commonest failure
-of the generators SynthLab teaches and the metrics that catch it (recall, coverage, class
-coverage) are otherwise outvoted by fidelity metrics that a collapsed generator aces; marginals
-and pairs together (0.25) follow SDMetrics' quality report. A group with no applicable metric
-(no labels -> no utility) is dropped and the remaining weights are renormalised.
+decent marginals and would score ~40/100 - while a geometric mean makes a generator good on *every*
+axis to score high (the floor keeps one zero from forcing the total to zero). Diversity gets the most
+weight because mode collapse is the commonest failure of the generators SynthLab teaches. A group
+with no applicable metric (no labels -> no utility) is dropped and the other weights renormalised.
 
 Privacy (near-copies, DCR) is reported as its own 0-100 score and is **not** in the overall
 quality: a generator that returns its training set is perfect on every quality metric and zero on
@@ -34,32 +45,57 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
 
 from ..data.base import KINDS, Dataset
 from ..errors import ConfigError, DataError
-from . import dependence, detection, distance, features, fidelity, prdc as prdc_mod, privacy, utility
-from .modes import mode_coverage
-from ._common import (Progress, Score, as_2d, clip01, knn_distances, one_thread, standardizer, subsample,
-                      to_jsonable)
+from . import dependence, detection, distance, features, fidelity, prdc as prdc_mod, privacy, table, utility
+from ._common import Progress, Score, one_thread, subsample, to_jsonable
 from .judge import Judge, get_judge
+from .stages import STAGES, Inputs
 
-GROUPS: dict[str, tuple[str, float]] = {
-    "marginals": ("Column shapes", 0.15),
-    "pairs": ("Pair trends", 0.10),
-    "fidelity": ("Fidelity", 0.15),
-    "diversity": ("Diversity", 0.20),
-    "distance": ("Distribution distance", 0.15),
-    "detection": ("Detection", 0.15),
-    "utility": ("Utility", 0.10),
-    "privacy": ("Privacy (not in overall)", 0.0),
+GROUPS: dict[str, str] = {
+    "marginals": "Column shapes",
+    "pairs": "Column pair trends",
+    "distance": "Distribution distance",
+    "fidelity": "Fidelity",
+    "diversity": "Diversity",
+    "detection": "Detection",
+    "utility": "Utility",
+    "pixels": "Pixel statistics (not in overall)",
+    "privacy": "Privacy (not in overall)",
+}
+
+#: overall-score weight of each group, per data kind (groups left out weigh 0: shown, not counted)
+WEIGHTS: dict[str, dict[str, float]] = {
+    "tabular": {"marginals": 0.20, "pairs": 0.10, "fidelity": 0.15, "diversity": 0.15, "distance": 0.15,
+                "detection": 0.15, "utility": 0.10},
+    "points": {"marginals": 0.15, "pairs": 0.10, "fidelity": 0.15, "diversity": 0.20, "distance": 0.15,
+               "detection": 0.15, "utility": 0.10},
+    "image": {"distance": 0.20, "fidelity": 0.20, "diversity": 0.25, "detection": 0.20, "utility": 0.15},
+}
+#: the order groups are shown in: images lead with the judge-based groups
+GROUP_ORDER: dict[str, list[str]] = {
+    "image": ["distance", "fidelity", "diversity", "detection", "utility", "pixels", "privacy"],
+    "tabular": ["marginals", "pairs", "fidelity", "diversity", "distance", "detection", "utility", "privacy"],
+    "points": ["marginals", "pairs", "fidelity", "diversity", "distance", "detection", "utility", "privacy"],
 }
 
 INFO: dict[str, tuple[str, str, str]] = {
-    **fidelity.INFO, **dependence.INFO, **distance.INFO, **prdc_mod.INFO, **detection.INFO,
+    **table.INFO, **fidelity.INFO, **dependence.INFO, **distance.INFO, **prdc_mod.INFO, **detection.INFO,
     **utility.INFO, **privacy.INFO, **features.INFO,
+    "mean_image": (
+        "Mean image",
+        "1 - mean absolute difference between the real and synthetic average images / 2 (pixels in [-1, 1]).",
+        "A pixel-space sanity check (not in the overall score)."),
+    "class_balance": (
+        "Class balance",
+        "1 - total variation distance between the real class shares and the synthetic samples' class shares "
+        "as labelled by the judge; 1 means every class appears as often as in the real data.",
+        "SDMetrics TVComplement applied to judge-predicted classes."),
     "modes_covered": (
         "Modes covered",
         "Share of the mixture's modes that receive at least a quarter of their fair share of the synthetic "
@@ -73,9 +109,6 @@ INFO: dict[str, tuple[str, str, str]] = {
 }
 
 GROUP_FLOOR = 0.02    # smallest group score the geometric mean sees
-N_NEIGHBOURS = 8      # synthetic samples shown with their nearest real record (random + closest)
-N_PCA_POINTS = 1000   # per set in the 2-D PCA scatter
-MAX_MMD = 2000        # MMD builds dense kernel matrices: cap the rows per set
 
 
 @dataclass
@@ -96,6 +129,8 @@ class Report:
     figures: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    #: the synthetic array that was scored (``figures["neighbours"]`` indexes it); not serialised
+    samples: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __getitem__(self, key: str) -> Score:
         for s in self.scores:
@@ -109,14 +144,22 @@ class Report:
         except KeyError:
             return None
 
+    @property
+    def group_order(self) -> list[str]:
+        return list(GROUP_ORDER.get(self.kind, list(GROUPS)))
+
+    @property
+    def privacy_caveat(self) -> str | None:
+        """Why the privacy score says little here (unrealistic samples), or None."""
+        return self.meta.get("privacy_caveat")
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types only (NaN/inf -> None, arrays -> lists)."""
         return to_jsonable({
             "kind": self.kind, "dataset": self.dataset, "n_real": self.n_real, "n_synth": self.n_synth,
             "feature_space": self.feature_space, "overall": self.overall, "privacy": self.privacy,
-            "groups": self.groups, "weights": self.weights,
-            "group_labels": {g: GROUPS[g][0] for g in GROUPS},
-            "scores": [s.to_dict() for s in self.scores], "notes": self.notes,
+            "groups": self.groups, "weights": self.weights, "group_labels": dict(GROUPS),
+            "group_order": self.group_order, "scores": [s.to_dict() for s in self.scores], "notes": self.notes,
             "figures": self.figures, "timings": self.timings, "meta": self.meta,
         })
 
@@ -133,16 +176,9 @@ class Report:
         return to_html(self)
 
 
-def _score(key: str, group: str, value: float, score: float | None, *, higher_is_better: bool = True,
-           **details: Any) -> Score:
-    name, definition, reference = INFO[key]
-    return Score(key, name, group, float(value), None if score is None else clip01(score), definition, reference,
-                 higher_is_better, details)
-
-
 def _categorical_columns(real: np.ndarray, kind: str, categorical: Sequence[int | str] | None,
                          names: list[str], meta: dict[str, Any]) -> set[int]:
-    """Explicit list (indices or names) > ``dataset.meta["categorical"]`` > auto-detection for
+    """Plain arrays: explicit list (indices or names) > ``meta["categorical"]`` > auto-detection for
     tabular data (a column whose real values are whole numbers with at most 20 levels)."""
     if categorical is None:
         categorical = meta.get("categorical")
@@ -166,13 +202,11 @@ def _categorical_columns(real: np.ndarray, kind: str, categorical: Sequence[int 
     return out
 
 
-class _Stages:
-    """Progress over a fixed list of stages, plus per-stage timings."""
+class _Progress:
+    """Progress over a fixed list of stages (after an optional judge-training share), plus timings."""
 
     def __init__(self, progress: Progress | None, stages: list[str], judge_share: float) -> None:
-        self.progress = progress
-        self.stages = stages
-        self.judge_share = judge_share
+        self.progress, self.stages, self.judge_share = progress, stages, judge_share
         self.timings: dict[str, float] = {}
         self._i = 0
         self._t = time.perf_counter()
@@ -197,48 +231,59 @@ class _Stages:
             self.progress("done", 1.0)
 
 
+def _rows(x: Any, kind: str) -> np.ndarray:
+    return np.asarray(x.x if isinstance(x, Dataset) else x, dtype=np.float32 if kind == "image" else np.float64)
+
+
 def report(real: np.ndarray | Dataset, synth: np.ndarray, kind: str | None = None, *,
            labels: np.ndarray | None = None, synth_labels: np.ndarray | None = None,
-           holdout: np.ndarray | None = None, feature_names: list[str] | None = None,
-           class_names: list[str] | None = None, categorical: Sequence[int | str] | None = None,
-           dataset_name: str | None = None, judge: Judge | None = None, judge_epochs: int | None = None,
-           cache_dir: str | Path | None = None, k: int = 5, max_n: int = 5000, seed: int = 0,
-           tsne: bool = False, progress: Progress | None = None) -> Report:
+           holdout: np.ndarray | Dataset | None = None, holdout_labels: np.ndarray | None = None,
+           feature_names: list[str] | None = None, class_names: list[str] | None = None,
+           categorical: Sequence[int | str] | None = None, dataset_name: str | None = None,
+           judge: Judge | None = None, judge_epochs: int | None = None, cache_dir: str | Path | None = None,
+           k: int = 5, max_n: int = 5000, seed: int = 0, tsne: bool = False,
+           progress: Progress | None = None) -> Report:
     """Compare synthetic samples with real data; every score, an overall 0-100, and plot data.
 
-    ``real``: real samples in model space (N x D, or N x C x H x W images in [-1, 1]) - or a
-    :class:`Dataset`, which supplies ``kind``, ``labels``, names and the judge's cache key.
-    ``synth``: generated samples in the same layout. ``labels``: real class labels (enable the
-    judge classifier, utility and class coverage). ``synth_labels``: the labels a conditional
-    generator was asked for (else synthetic samples are labelled by a real-trained classifier).
-    ``holdout``: real samples the generator never saw (privacy baseline; else leave-one-out).
-    ``judge``: a ready image judge (else trained on ``real`` or loaded from the cache).
-    ``max_n``: rows per set used by the multivariate metrics (a random subset, fixed by ``seed``).
-    ``tsne``: also embed both sets with t-SNE (van der Maaten & Hinton 2008; slower than PCA).
-    ``progress(stage, fraction)`` is called as the report goes.
+    ``real``: the real rows the generator learned from, in model space (N x D, or N x C x H x W
+    images in [-1, 1]) - or a :class:`Dataset`, which supplies ``kind``, ``labels``, names, the decoder
+    (tables are scored decoded) and the judge's cache key. ``synth``: generated samples in the same
+    layout. ``labels``: real class labels (enable the judge classifier, utility and class metrics).
+    ``synth_labels``: the labels a conditional generator was asked for (else synthetic samples are
+    labelled by a real-trained classifier, and the report says so). ``holdout`` (+ ``holdout_labels``,
+    taken from a Dataset): real rows the generator never saw - TSTR is tested on them and they are the
+    privacy baseline; without them both fall back to the training rows, said in the notes.
+    ``judge``: a ready image judge (else trained on ``real`` or loaded from the cache). ``max_n``: rows
+    per set used by the multivariate metrics (a random subset, fixed by ``seed``). ``tsne``: also embed
+    both sets with t-SNE. ``progress(stage, fraction)`` is called as the report goes.
     """
     t_start = time.perf_counter()
     meta: dict[str, Any] = {}
-    if isinstance(real, Dataset):
-        ds = real
+    given = synth
+    ds: Dataset | None = real if isinstance(real, Dataset) else None
+    if ds is not None:
         kind = kind or ds.kind
         labels = ds.y if labels is None else labels
         feature_names = feature_names or ds.feature_names
         class_names = class_names or ds.classes
         dataset_name = dataset_name or ds.name
         # dataset facts, minus bulky encoder state (a 500-column upload would bloat every report)
-        meta.update({k: v for k, v in ds.meta.items() if k not in ('encoder', 'schema', 'spans')})
-        real = ds.x
+        meta.update({k_: v for k_, v in ds.meta.items() if k_ not in ("encoder", "schema", "spans")})
     if kind not in KINDS:
         raise ConfigError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
-    real = np.asarray(real, dtype=np.float32 if kind == "image" else np.float64)
-    sample_shape = real.shape[1:]
-    synth = np.asarray(synth, dtype=real.dtype)
+    if isinstance(holdout, Dataset):
+        holdout_labels = holdout.y if holdout_labels is None else holdout_labels
+    train = _rows(real, kind)
+    sample_shape = train.shape[1:]
+    synth = np.asarray(synth, dtype=train.dtype)
     if synth.size and synth.reshape(len(synth), -1).shape[1] != int(np.prod(sample_shape)):
         raise DataError(f"synthetic samples have shape {synth.shape[1:]} but real samples have {sample_shape}.")
     synth = synth.reshape((len(synth), *sample_shape))
-    if len(real) < 10:
-        raise DataError(f"Need at least 10 real samples to compare against; got {len(real)}.")
+    hold = None if holdout is None else _rows(holdout, kind).reshape((-1, *sample_shape))
+    if hold is not None and not len(hold):
+        hold = None
+    if len(train) < 10:
+        raise DataError(f"Need at least 10 real samples to compare against; got {len(train)}.")
     notes: list[str] = []
     finite = np.isfinite(synth.reshape(len(synth), -1)).all(1)
     if not finite.all():
@@ -252,298 +297,126 @@ def report(real: np.ndarray | Dataset, synth: np.ndarray, kind: str | None = Non
         raise DataError(f"Need at least 10 finite synthetic samples; got {len(synth)}.")
     if labels is not None:
         labels = np.asarray(labels, dtype=np.int64)
-        if len(labels) != len(real):
+        if len(labels) != len(train):
             raise DataError("labels must have one entry per real sample.")
+    if hold is not None and holdout_labels is not None:
+        holdout_labels = np.asarray(holdout_labels, dtype=np.int64)
+    elif hold is not None and labels is not None:
+        hold = None  # a holdout without labels cannot test TSTR; privacy alone would mix baselines
+        notes.append("The holdout rows came without labels and were not used.")
     n_classes = (len(class_names) if class_names else int(labels.max()) + 1) if labels is not None else 0
 
     rng = np.random.default_rng(seed)
-    r_idx = subsample(len(real), max_n, rng)
+    r_idx = subsample(len(train), max_n, rng)
     s_idx = subsample(len(synth), max_n, rng)
-    real_s, synth_s = real[r_idx], synth[s_idx]
+    real_s, synth_s = train[r_idx], synth[s_idx]
     labels_s = labels[r_idx] if labels is not None else None
+    synth_labels_s = synth_labels[s_idx] if synth_labels is not None else None
 
-    # ---- (0) image judge: cached per dataset, trained here on first use ------------------------
+    # ---- image judge: cached per dataset, trained here on first use --------------------------------
+    names = [st_[0] for st_ in STAGES if kind in st_[2]]
     need_judge = kind == "image" and judge is None
-    stage_names = ["features", "marginals", "pairs", "distance", "prdc", "detection", "utility", "privacy", "figures"]
-    st = _Stages(progress, stage_names, 0.5 if need_judge else 0.0)
+    pg = _Progress(progress, ["features", *names], 0.5 if need_judge else 0.0)
     if need_judge:
         t0 = time.perf_counter()
-        st.judge("loading judge", 0.0)
-        judge = get_judge(real, labels, name=dataset_name or "data", n_classes=n_classes or None,
-                          cache_root=cache_dir, epochs=judge_epochs, seed=seed, progress=st.judge)
-        st.timings["judge"] = round(time.perf_counter() - t0, 4)
-        st._t = time.perf_counter()
+        pg.judge("loading judge", 0.0)
+        judge = get_judge(train, labels, name=dataset_name or "data", n_classes=n_classes or None,
+                          cache_root=cache_dir, epochs=judge_epochs, seed=seed, progress=pg.judge)
+        pg.timings["judge"] = round(time.perf_counter() - t0, 4)
+        pg._t = time.perf_counter()
     if judge is not None:
         meta["judge"] = {"kind": judge.kind, "accuracy": judge.accuracy, "heldout_mse": judge.heldout_mse,
                          "n_train": judge.n_train, "from_cache": judge.from_cache,
                          "train_seconds": judge.train_seconds, "path": str(judge.path) if judge.path else None}
 
-    # ---- (1) feature space -----------------------------------------------------------------------
-    st.start("features")
+    # ---- inputs: the feature space (and, for tables, the decoded tables) ---------------------------
+    pg.start("features")
+    inp = Inputs(kind=kind, real=real_s, synth=synth_s, train=train, holdout=hold, labels=labels_s,
+                 holdout_labels=holdout_labels if hold is not None else None, synth_labels=synth_labels_s,
+                 s_idx=s_idx, synth_orig_idx=synth_orig_idx, fs=None,  # type: ignore[arg-type]
+                 seed=seed, k=k, judge=judge, n_classes=n_classes, class_names=class_names, meta=meta, tsne=tsne)
     if kind == "image":
         assert judge is not None
-        fs = features.judge_space(real_s, synth_s, judge)
+        inp.fs = features.judge_space(real_s, synth_s, judge)
     else:
-        fs = features.tabular_space(real_s, synth_s, feature_names)
-    names = fs.feature_names if kind == "image" else (list(feature_names) if feature_names else fs.feature_names)
-    st.done("features")
+        _prepare_table(inp, ds, labels, feature_names, categorical)
+    pg.done("features")
 
+    # ---- the stages ----------------------------------------------------------------------------------
     scores: list[Score] = []
-    figures: dict[str, Any] = {"feature_names": names[:64]}
+    figures: dict[str, Any] = {}
+    for name, fn, kinds in STAGES:
+        if kind not in kinds:
+            continue
+        pg.start(name)
+        res = fn(inp)
+        scores += res.scores
+        figures.update(res.figures)
+        notes += res.notes
+        pg.done(name)
 
-    # ---- (2) marginals: column shapes on raw features (images: judge features + pixel intensities)
-    st.start("marginals")
-    cols_r = fs.real if kind == "image" else as_2d(real_s)
-    cols_s = fs.synth if kind == "image" else as_2d(synth_s)
-    cat = _categorical_columns(cols_r, kind, categorical, names, meta) if kind != "image" else set()
-    shapes = fidelity.column_shapes(cols_r, cols_s, cat)
-    num = ~shapes["is_categorical"]
-    if num.any():
-        ks = shapes["shape"][num]
-        scores.append(_score("ks_complement", "marginals", ks.mean(), ks.mean(), per_feature=ks, worst=float(ks.min())))
-        wd = shapes["wasserstein"][num]
-        scores.append(_score("wasserstein", "marginals", wd.mean(), float(np.exp(-wd).mean()),
-                             higher_is_better=False, per_feature=wd))
-    if (~num).any():
-        tv = shapes["shape"][~num]
-        scores.append(_score("tv_complement", "marginals", tv.mean(), tv.mean(), per_feature=tv))
-    figures["per_feature"] = [
-        {"feature": names[j], "categorical": bool(shapes["is_categorical"][j]), "shape_score": shapes["shape"][j],
-         "wasserstein": shapes["wasserstein"][j]} for j in range(len(names))][:64]
-    if kind == "image":
-        tv_px, pix_hist = fidelity.intensity_tv_complement(real_s, synth_s)
-        scores.append(_score("intensity_tv_complement", "marginals", tv_px, tv_px))
-        figures["pixel_histogram"] = pix_hist
-        figures["mean_image"] = {"real": real_s.mean(0)[0].round(4), "synth": synth_s.mean(0)[0].round(4)}
-    else:
-        figures["histograms"] = {names[j]: fidelity.histogram(cols_r[:, j], cols_s[:, j], categorical=j in cat)
-                                 for j in range(min(len(names), 12))}
-    st.done("marginals")
-
-    # ---- (3) pair trends -------------------------------------------------------------------------
-    st.start("pairs")
-    numeric = [j for j in range(cols_r.shape[1]) if j not in cat]
-    corr, mats = dependence.correlation_similarity(cols_r, cols_s, numeric)
-    if corr is not None:
-        scores.append(_score("correlation_similarity", "pairs", corr, corr))
-        m = min(len(numeric), 20 if kind != "image" else 16)
-        figures["correlation"] = {"features": [names[j] for j in numeric[:m]],
-                                  "real": mats["real"][:m, :m].round(4), "synth": mats["synth"][:m, :m].round(4)}
-    cont = dependence.contingency_similarity(cols_r, cols_s, cat)
-    if cont is not None:
-        scores.append(_score("contingency_similarity", "pairs", cont, cont))
-    st.done("pairs")
-
-    # ---- (4) distribution distances in the feature space ------------------------------------------
-    st.start("distance")
-    fd, fd_rel = distance.frechet(fs.real, fs.synth)
-    scores.append(_score("frechet", "distance", fd, math.exp(-4.0 * fd_rel), higher_is_better=False,
-                         relative=fd_rel))
-    mi_r = subsample(len(fs.real), MAX_MMD, rng)
-    mi_s = subsample(len(fs.synth), MAX_MMD, rng)
-    mmd2, mmd_norm = distance.mmd_rbf(fs.real[mi_r], fs.synth[mi_s])
-    scores.append(_score("mmd", "distance", mmd2, 1.0 - math.sqrt(clip01(mmd_norm)), higher_is_better=False,
-                         normalised=mmd_norm))
-    st.done("distance")
-
-    # ---- (5) precision / recall / density / coverage --------------------------------------------
-    st.start("prdc")
-    k_eff = max(1, min(k, len(fs.real) - 1, len(fs.synth) - 1))
-    radii = knn_distances(fs.real, k_eff)[:, -1]
-    pr = prdc_mod.prdc(fs.real, fs.synth, k=k_eff, real_radii=radii)
-    scores.append(_score("precision", "fidelity", pr["precision"], pr["precision"], k=k_eff))
-    scores.append(_score("density", "fidelity", pr["density"], min(pr["density"], 1.0), k=k_eff))
-    scores.append(_score("recall", "diversity", pr["recall"], pr["recall"], k=k_eff))
-    scores.append(_score("coverage", "diversity", pr["coverage"], pr["coverage"], k=k_eff))
-    if kind == "points" and "modes" in meta and "mode_std" in meta:
-        # toy mixtures know their modes: the classic mode-collapse numbers (modes.py)
-        modes, std = np.asarray(meta["modes"], dtype=np.float64), float(meta["mode_std"])
-        mc_s, mc_r = mode_coverage(synth_s, modes, std), mode_coverage(real_s, modes, std)
-        scores.append(_score("modes_covered", "diversity", mc_s.modes_covered, mc_s.modes_covered / mc_s.n_modes,
-                             n_modes=mc_s.n_modes, per_mode=mc_s.per_mode))
-        scores.append(_score("high_quality", "fidelity", mc_s.high_quality,
-                             mc_s.high_quality / mc_r.high_quality if mc_r.high_quality > 0 else 0.0,
-                             real=mc_r.high_quality))
-    st.done("prdc")
-
-    # ---- (6) detection -----------------------------------------------------------------------------
-    st.start("detection")
-    det = detection.c2st(fs.real, fs.synth, seed=seed)
-    scores.append(_score("detection_auc", "detection", det["auc"], det["score"], n_per_class=det["n"],
-                         higher_is_better=False))
-    st.done("detection")
-
-    # ---- (7) utility and judge class metrics (labels only) ---------------------------------------
-    st.start("utility")
-    if labels_s is not None and len(np.unique(labels_s)) >= 2:
-        with one_thread():
-            _utility_and_classes(kind, real_s, synth_s, fs, labels_s, synth_labels, s_idx, judge, n_classes,
-                                 class_names, seed, scores, figures, notes)
-    else:
-        notes.append("No real labels: utility (TSTR) and the judge's class metrics were skipped.")
-    st.done("utility")
-
-    # ---- (8) privacy: distance to closest record -------------------------------------------------
-    st.start("privacy")
-    if kind == "image":
-        # near-copies are a pixel-space notion; float32 halves the cost of the big matrix products
-        p_train, p_syn = real.reshape(len(real), -1), synth_s.reshape(len(synth_s), -1)
-        p_hold = None if holdout is None else np.asarray(holdout, np.float32).reshape(len(holdout), -1)
-        space = "pixels"
-    else:
-        mu, sd = standardizer(as_2d(real))
-        p_train, p_syn = (as_2d(real) - mu) / sd, (as_2d(synth_s) - mu) / sd
-        p_hold = None if holdout is None else (as_2d(holdout) - mu) / sd
-        space = "standardised features"
-    pv = privacy.dcr(p_train, p_syn, holdout=p_hold, seed=seed)
-    scores.append(_score("near_copies", "privacy", pv["near_copy_share"],
-                         privacy.near_copy_score(pv["near_copy_share"], pv["expected_share"]),
-                         higher_is_better=False, expected=pv["expected_share"], threshold=pv["threshold"],
-                         exact_copies=pv["exact_copy_share"], baseline=pv["baseline"], space=space))
-    scores.append(_score("dcr_ratio", "privacy", pv["dcr_ratio"], min(pv["dcr_ratio"], 1.0)
-                         if math.isfinite(pv["dcr_ratio"]) else 0.0, baseline=pv["baseline"], space=space))
-    if pv["baseline"] == "leave-one-out":
-        notes.append("Privacy baseline: leave-one-out distances within the real data (no held-out real set was "
-                     "given; SynthLab generators train on the whole dataset).")
-    if pv["exact_copy_share"] > 0:
-        notes.append(f"{100 * pv['exact_copy_share']:.1f}% of synthetic samples are exact copies of a training record.")
-    st.done("privacy")
-
-    # ---- (9) figures -------------------------------------------------------------------------------
-    st.start("figures")
-    figures["pca"] = _pca_figure(fs, rng)
-    if tsne:
-        figures["tsne"] = _tsne_figure(fs, seed)
-    edges = np.linspace(0.0, float(np.quantile(np.r_[pv["baseline_dcr"], pv["synth_dcr"]], 0.99)) or 1.0, 31)
-    figures["dcr"] = {"edges": edges, "space": space, "threshold": pv["threshold"],
-                      "synth": np.histogram(pv["synth_dcr"], edges)[0] / max(len(pv["synth_dcr"]), 1),
-                      "baseline": np.histogram(pv["baseline_dcr"], edges)[0] / max(len(pv["baseline_dcr"]), 1)}
-    figures["neighbours"] = _neighbours(pv, s_idx, synth_orig_idx, rng)
-    st.done("figures")
-
-    groups, overall, privacy_score, weights = _aggregate(scores)
-    meta.update({"seed": seed, "k": k_eff, "max_n": max_n, "categorical": sorted(cat)})
+    groups, overall, privacy_score, weights = _aggregate(scores, kind)
+    meta.update({"seed": seed, "max_n": max_n, "holdout": None if hold is None else int(len(hold)),
+                 "categorical": sorted(str(c) for c, v in inp.kinds.items() if v in table.DISCRETE_KINDS)})
     meta.pop("modes", None)  # toy-set mode lists are dataset facts, not report facts
-    st.timings["total"] = round(time.perf_counter() - t_start, 4)
-    st.finish()
+    meta.pop("mode_std", None)
+    pg.timings["total"] = round(time.perf_counter() - t_start, 4)
+    pg.finish()
     return Report(kind=kind, dataset=dataset_name, n_real=len(real_s), n_synth=len(synth_s),
-                  feature_space=fs.description, scores=scores, groups=groups, overall=overall,
-                  privacy=privacy_score, weights=weights, notes=notes, figures=figures, timings=st.timings,
-                  meta={k_: v for k_, v in meta.items() if k_ not in ("mode_std",)})
+                  feature_space=inp.fs.description, scores=scores, groups=groups, overall=overall,
+                  privacy=privacy_score, weights=weights, notes=notes, figures=figures, timings=pg.timings,
+                  meta=meta, samples=given)
 
 
-def _utility_and_classes(kind: str, real_s: np.ndarray, synth_s: np.ndarray, fs: features.FeatureSpace,
-                         labels_s: np.ndarray, synth_labels: np.ndarray | None, s_idx: np.ndarray,
-                         judge: Judge | None, n_classes: int, class_names: list[str] | None, seed: int,
-                         scores: list[Score], figures: dict, notes: list[str]) -> None:
-    """TSTR vs TRTR on a 70/30 split of the real rows, plus the judge's confidence and class coverage."""
-    rng = np.random.default_rng(seed + 1)
-    perm = rng.permutation(len(real_s))
-    n_test = max(1, int(0.3 * len(perm)))
-    te, tr = perm[:n_test], perm[n_test:]
-    if kind == "image":
-        pca = utility.pca_features(real_s[tr], seed=seed)
-        xr = pca.transform(real_s.reshape(len(real_s), -1).astype(np.float64))
-        xs = pca.transform(synth_s.reshape(len(synth_s), -1).astype(np.float64))
-        model = "logreg"
+def _prepare_table(inp: Inputs, ds: Dataset | None, labels: np.ndarray | None, feature_names: list[str] | None,
+                   categorical: Sequence[int | str] | None) -> None:
+    """Decoded tables, column kinds, the mixed encoding and (labelled tables without synthetic labels)
+    the label column of the synthetic rows, filled in by a classifier trained on the real rows."""
+    decodes = ds is not None and hasattr(ds, "encoder") and hasattr(ds, "schema")
+    if decodes:
+        schema = ds.schema  # type: ignore[union-attr]
+        decode = lambda x, y: ds.decode(x, y)  # type: ignore[union-attr]  # noqa: E731
+        inp.label_column = schema.label if labels is not None else None
+        kinds = {c.name: table.kind_of_type(c.type) for c in schema.included}
     else:
-        xr, xs = fs.real, fs.synth
-        model = "hgb"
-    trtr_clf = utility.fit(xr[tr], labels_s[tr], model, seed)
-    trtr_acc = float((trtr_clf.predict(xr[te]) == labels_s[te]).mean())
-    # class probabilities: the CNN judge for images, the TRTR classifier for points/tabular
-    if kind == "image" and judge is not None and judge.kind == "classifier":
-        p_real, p_syn = judge.predict_proba(real_s[te]), judge.predict_proba(synth_s)
-        prob_classes = np.arange(p_syn.shape[1])
-        labeller = "the CNN judge"
-    elif hasattr(trtr_clf, "predict_proba"):
-        p_real, p_syn = trtr_clf.predict_proba(xr[te]), trtr_clf.predict_proba(xs)
-        prob_classes = np.asarray(trtr_clf.classes_)  # sklearn: only classes seen in training
-        labeller = f"a {model} classifier trained on real data"
-    else:
-        p_real = p_syn = None
-        prob_classes = np.arange(max(n_classes, 1))
-        labeller = "a constant classifier"
-    if synth_labels is not None:
-        y_syn = synth_labels[s_idx]
-        source = "the generator's conditioning labels"
-    elif p_syn is not None:
-        y_syn = prob_classes[p_syn.argmax(1)]
-        source = labeller
-    else:
-        y_syn = trtr_clf.predict(xs)
-        source = labeller
-    ut = utility.tstr(xs, y_syn, xr[te], labels_s[te], trtr_accuracy=trtr_acc, model=model, seed=seed)
-    scores.append(_score("tstr", "utility", ut["tstr_accuracy"], ut["score"], trtr=ut["trtr_accuracy"],
-                         majority=ut["majority_accuracy"], classifier=model, synth_labels=source))
-    notes.append(f"Utility: synthetic samples were labelled by {source}; classifier: "
-                 f"{'logistic regression on 50 PCA components of the pixels' if model == 'logreg' else 'histogram gradient boosting'}.")
-    if p_real is not None and p_syn is not None:
-        jm = features.judge_metrics(p_real, p_syn)
-        scores.append(_score("confidence", "fidelity", jm["confidence_synth"], jm["confidence_score"],
-                             real=jm["confidence_real"], judge=labeller))
-        scores.append(_score("class_coverage", "diversity", jm["entropy_synth"], jm["entropy_score"],
-                             real=jm["entropy_real"], judge=labeller))
-        cls = [class_names[int(c)] if class_names and int(c) < len(class_names) else str(int(c))
-               for c in prob_classes]
-        figures["class_histogram"] = {"classes": cls, "real": jm["counts_real"] / max(jm["counts_real"].sum(), 1),
-                                      "synth": jm["counts_synth"] / max(jm["counts_synth"].sum(), 1),
-                                      "judge": labeller}
+        d = inp.real.shape[1]
+        names = list(feature_names) if feature_names and len(feature_names) == d else [f"x{i}" for i in range(d)]
+        cat = _categorical_columns(inp.real, inp.kind, categorical, names, inp.meta)
+        levels = {j: np.unique(inp.real[:, j]) for j in cat}
+
+        def decode(x: np.ndarray, _y: Any) -> pd.DataFrame:
+            x = np.array(x, dtype=np.float64)
+            for j, lv in levels.items():  # a continuous generator's 0.93 for level 1 decodes to 1
+                x[:, j] = fidelity.snap_to_levels(x[:, j], lv)
+            return pd.DataFrame(x, columns=names)
+
+        kinds = {n: ("categorical" if j in cat else "numerical") for j, n in enumerate(names)}
+    with_y = inp.label_column is not None
+    inp.real_df = decode(inp.real, inp.labels if with_y else None)
+    inp.train_df = decode(inp.train, labels if with_y else None)
+    if inp.holdout is not None:
+        inp.holdout_df = decode(inp.holdout, inp.holdout_labels if with_y else None)
+    if with_y and inp.synth_labels is None:
+        feats = [c for c in inp.real_df.columns if c != inp.label_column]
+        enc = features.MixedEncoder({c: kinds[c] for c in feats}).fit(inp.real_df[feats])
+        x_syn = enc.transform(decode(inp.synth, None)[feats])
+        with one_thread():
+            clf = utility.fit(enc.transform(inp.real_df[feats]), inp.labels, "hgb", inp.seed)
+        inp.synth_labels = np.asarray(clf.predict(x_syn), dtype=np.int64)
+        inp.labeller = "a gradient-boosting classifier trained on the real rows"
+    inp.synth_df = decode(inp.synth, inp.synth_labels if with_y else None)
+    inp.kinds = {c: kinds.get(c) or table.column_kind(inp.real_df[c]) for c in inp.real_df.columns}
+    # fitted on every training row: privacy compares against all of them
+    inp.fs, inp.encoder = features.mixed_space(inp.real_df, inp.synth_df, inp.kinds, fit_on=inp.train_df)
 
 
-def _pca_figure(fs: features.FeatureSpace, rng: np.random.Generator) -> dict[str, Any]:
-    """2-D PCA of the feature space, fitted on the real features, applied to both sets."""
-    r = fs.real[subsample(len(fs.real), N_PCA_POINTS, rng)]
-    s = fs.synth[subsample(len(fs.synth), N_PCA_POINTS, rng)]
-    mu = fs.real.mean(0)
-    # eigen-decomposition of the d x d covariance: cheaper than an SVD of the N x d data
-    w, v = np.linalg.eigh(np.atleast_2d(np.cov(fs.real, rowvar=False)))
-    order = np.argsort(w)[::-1]
-    comps = v[:, order[:2]].T
-    if comps.shape[0] < 2:  # one feature: pad with a zero axis so the plot stays 2-D
-        comps = np.vstack([comps, np.zeros_like(comps)])
-    var = np.clip(w[order], 0, None)
-    ratio = (var[:2] / var.sum()) if var.sum() > 0 else np.zeros(2)
-    return {"real": ((r - mu) @ comps.T).round(4), "synth": ((s - mu) @ comps.T).round(4),
-            "explained_variance_ratio": ratio, "space": fs.name}
-
-
-def _tsne_figure(fs: features.FeatureSpace, seed: int, n: int = 800) -> dict[str, Any]:
-    """2-D t-SNE of real and synthetic features embedded *together* (t-SNE has no transform for
-    new points), ``n`` of each; PCA initialisation makes it deterministic for a seed."""
-    from sklearn.manifold import TSNE
-
-    rng = np.random.default_rng(seed)
-    r = fs.real[subsample(len(fs.real), n, rng)]
-    s = fs.synth[subsample(len(fs.synth), n, rng)]
-    both = np.concatenate([r, s]).astype(np.float64)
-    emb = TSNE(n_components=2, init="pca", perplexity=min(30.0, max(5.0, len(both) / 10)),
-               random_state=seed).fit_transform(both)
-    return {"real": emb[:len(r)].round(4), "synth": emb[len(r):].round(4), "space": fs.name, "method": "t-SNE"}
-
-
-def _neighbours(pv: dict, s_idx: np.ndarray, synth_orig_idx: np.ndarray, rng: np.random.Generator
-                ) -> dict[str, list[dict[str, Any]]]:
-    """A few synthetic samples with their nearest real record: random ones, and the closest ones
-    (the likeliest copies). Indices refer to the ``real`` and ``synth`` arrays given to report()."""
-    d, nn = pv["synth_dcr"], pv["synth_nn"]
-
-    def rows(ii: np.ndarray) -> list[dict[str, Any]]:
-        return [{"synth_index": int(synth_orig_idx[s_idx[i]]), "real_index": int(nn[i]), "distance": float(d[i]),
-                 "near_copy": bool(d[i] < pv["threshold"])} for i in ii]
-
-    rand = np.sort(rng.choice(len(d), min(N_NEIGHBOURS, len(d)), replace=False))
-    return {"random": rows(rand), "closest": rows(np.argsort(d, kind="stable")[:N_NEIGHBOURS]),
-            "baseline_median": float(np.median(pv["baseline_dcr"]))}
-
-
-def _aggregate(scores: list[Score]) -> tuple[dict[str, float | None], float, float | None, dict[str, float]]:
+def _aggregate(scores: list[Score], kind: str) -> tuple[dict[str, float | None], float, float | None, dict[str, float]]:
     """Group means (0-100), the weighted overall quality and the separate privacy score."""
     groups: dict[str, float | None] = {}
-    for g in GROUPS:
+    for g in GROUP_ORDER.get(kind, list(GROUPS)):
         vals = [s.score for s in scores if s.group == g and s.score is not None]
         groups[g] = round(100.0 * float(np.mean(vals)), 2) if vals else None
-    present = {g: w for g, (_, w) in GROUPS.items() if w > 0 and groups[g] is not None}
+    present = {g: w for g, w in WEIGHTS[kind].items() if w > 0 and groups.get(g) is not None}
     total = sum(present.values())
     weights = {g: round(w / total, 4) for g, w in present.items()}
     # weighted geometric mean in 0-1 units, floored per group (see the module docstring)
@@ -552,38 +425,4 @@ def _aggregate(scores: list[Score]) -> tuple[dict[str, float | None], float, flo
     return groups, overall, groups.get("privacy"), weights
 
 
-def draw_for_report(sample: Callable[..., np.ndarray], ds: Dataset, n: int | None = None, *, seed: int = 0,
-                    conditional: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-    """Draw ``n`` samples (default: dataset size, at most 5,000) for a report.
-
-    ``sample(n, condition=..., seed=...)`` is a generator's (or a live Run's) sample method. A
-    conditional generator is asked for labels drawn from the real label frequencies, and those
-    labels are returned for TSTR.
-    """
-    n = int(n or min(len(ds), 5000))
-    if n < 10:
-        raise ConfigError("evaluate at least 10 samples")
-    if conditional and ds.y is not None:
-        labels = ds.y[np.random.default_rng(seed).choice(len(ds.y), n)]
-        return sample(n, condition=labels, seed=seed + 1), labels
-    return sample(n, seed=seed + 1), None
-
-
-def evaluate_run(run_dir: str | Path, n: int | None = None, *, seed: int = 0, device: str = "cpu",
-                 progress: Progress | None = None, **kwargs: Any) -> Report:
-    """Load a trained run, draw ``n`` samples (default: as many as the dataset, at most 5,000) and report.
-
-    A conditional generator is asked for labels drawn from the real label frequencies, and those
-    labels are used for TSTR; otherwise synthetic samples are labelled by a real-trained classifier.
-    Extra keyword arguments go to :func:`report`.
-    """
-    from ..train.run import load_generator
-
-    run_dir = Path(run_dir)
-    gen, config, ds = load_generator(run_dir, device=device)
-    synth, synth_labels = draw_for_report(gen.sample, ds, n, seed=seed, conditional=getattr(gen, "conditional", False))
-    n = len(synth)
-    rep = report(ds, synth, synth_labels=synth_labels, seed=seed, progress=progress, **kwargs)
-    rep.meta.update({"run_id": run_dir.name, "generator": config.generator, "step": int(getattr(gen, "step_", 0)),
-                     "n_sampled": n})
-    return rep
+__all__ = ["GROUPS", "GROUP_ORDER", "INFO", "WEIGHTS", "Report", "report"]

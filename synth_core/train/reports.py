@@ -50,10 +50,13 @@ def report_summary(d: dict[str, Any] | None) -> dict[str, Any]:
         return {}
     out: dict[str, Any] = {"overall": _num(d.get("overall")), "privacy": _num(d.get("privacy"))}
     labels = d.get("group_labels") or {}
+    weights = d.get("weights") or {}
     for g, v in (d.get("groups") or {}).items():
-        if g != "privacy":
+        if g != "privacy" and (not weights or g in weights):  # groups outside the overall stay in the report
             out[f"group:{labels.get(g, g)}"] = _num(v)
     meta = d.get("meta") or {}
     out["report_step"] = meta.get("step")
     out["n_sampled"] = meta.get("n_sampled", d.get("n_synth"))
+    out["seed"] = meta.get("seed")
+    out["holdout"] = meta.get("n_holdout")
     return out

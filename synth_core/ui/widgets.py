@@ -75,21 +75,27 @@ def _follow_defaults(params: tuple[Param, ...], owner: str) -> None:
     store[_DEFAULTS] = now
 
 
-def param_form(params: tuple[Param, ...], owner: str) -> dict[str, Any]:
+def param_form(params: tuple[Param, ...], owner: str, *, run_params: tuple[Param, ...] = (),
+               run_owner: str | None = None) -> dict[str, Any]:
     """All of a generator's params: main ones first, ``advanced`` ones in an expander. Pass the
-    generator's ``params_for(kind)``: untouched values follow its data-kind defaults."""
+    generator's ``params_for(kind)``: untouched values follow its data-kind defaults.
+
+    ``run_params`` (stored under ``run_owner``): run settings that are not the generator's, such as
+    the holdout fraction, shown in the same Advanced expander; their values are in the result too."""
     _follow_defaults(params, owner)
+    if run_params:
+        _follow_defaults(run_params, run_owner or f"run/{owner}")
     values: dict[str, Any] = {}
     main = [p for p in params if not p.advanced]
-    adv = [p for p in params if p.advanced]
+    adv = [(p, owner) for p in params if p.advanced] + [(p, run_owner or f"run/{owner}") for p in run_params]
     cols = st.columns(2)
     for i, p in enumerate(main):
         values[p.name] = param_widget(p, owner, cols[i % 2])
     if adv:
         with st.expander("Advanced"):
             acols = st.columns(2)
-            for i, p in enumerate(adv):
-                values[p.name] = param_widget(p, owner, acols[i % 2])
+            for i, (p, who) in enumerate(adv):
+                values[p.name] = param_widget(p, who, acols[i % 2])
     return values
 
 

@@ -88,6 +88,77 @@ def class_histogram_figure(c: dict[str, Any], height: int = 280) -> go.Figure:
     return fig
 
 
+def column_scores_figure(columns: list[dict[str, Any]], height: int | None = None) -> go.Figure:
+    """One bar per decoded column: its KS / TV complement (``report.figures['columns']``), worst first."""
+    cols = sorted(columns, key=lambda c: c["score"])
+    fig = go.Figure(go.Bar(
+        x=[c["score"] for c in cols], y=[str(c["column"]) for c in cols], orientation="h",
+        marker_color=[_score_colour(c["score"]) for c in cols],
+        text=[f"{c['score']:.2f} ({'KS' if c['metric'] == 'KSComplement' else 'TV'})" for c in cols],
+        textposition="auto", hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    fig.update_layout(height=height or max(220, 28 * len(cols) + 80), xaxis=dict(range=[0, 1], title="score"),
+                      yaxis=dict(autorange="reversed"),
+                      title=dict(text="Column shapes: each column, real vs synthetic", font=dict(size=14)), **LAYOUT)
+    return fig
+
+
+def pair_scores_heatmap(pairs: dict[str, Any], height: int | None = None) -> go.Figure:
+    """Column x column pair-trend scores (correlation or contingency similarity), named columns."""
+    names = [str(c) for c in pairs["columns"]]
+    pos = {n: i for i, n in enumerate(names)}
+    m = np.full((len(names), len(names)), np.nan)
+    text = np.full((len(names), len(names)), "", dtype=object)
+    for p in pairs["scores"]:
+        if p["score"] is None:
+            continue
+        i, j = pos[str(p["a"])], pos[str(p["b"])]
+        m[i, j] = m[j, i] = p["score"]
+        text[i, j] = text[j, i] = "correlation" if p["metric"] == "CorrelationSimilarity" else "contingency"
+    fig = go.Figure(go.Heatmap(z=m, x=names, y=names, zmin=0, zmax=1, colorscale="RdYlGn", customdata=text,
+                               hovertemplate="%{y} × %{x}: %{z:.3f} (%{customdata})<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=height or max(320, 26 * len(names) + 120), template="plotly_white",
+                      margin=dict(l=10, r=10, t=40, b=10),
+                      title=dict(text="Column pair trends: 1 = the pair's relationship is reproduced",
+                                 font=dict(size=14)))
+    return fig
+
+
+def mean_image_figure(m: dict[str, Any], height: int = 260) -> go.Figure:
+    """Real | synthetic average image (``report.figures['mean_image']``, pixels in [-1, 1])."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("real mean image", "synthetic mean image"))
+    for i, key in enumerate(("real", "synth"), start=1):
+        fig.add_trace(go.Heatmap(z=np.asarray(m[key], float), zmin=-1, zmax=1, colorscale="gray", showscale=False),
+                      row=1, col=i)
+        fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor=f"x{i}", row=1, col=i)
+        fig.update_xaxes(showticklabels=False, row=1, col=i)
+    fig.update_layout(height=height, template="plotly_white", margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def metric_definitions_markdown(scores: list[dict[str, Any]], group_labels: dict[str, str]) -> str:
+    """Each metric's definition and reference as wrapped Markdown, grouped (no table cells that scroll)."""
+    from .text import escape_markdown
+
+    lines, seen, last = [], set(), None
+    for s in scores:
+        if s["key"] in seen:
+            continue
+        seen.add(s["key"])
+        if s["group"] != last:
+            lines.append(f"\n**{escape_markdown(group_labels.get(s['group'], s['group']))}**\n")
+            last = s["group"]
+        lines.append(f"- **{escape_markdown(s['name'])}**: {escape_markdown(s['definition'])} "
+                     f"_{escape_markdown(s['reference'])}_")
+    return "\n".join(lines)
+
+
+def _score_colour(score: float | None) -> str:
+    if score is None or not np.isfinite(score):
+        return "#BBBBBB"
+    return "#16A34A" if score >= 0.8 else "#D97706" if score >= 0.5 else "#DC2626"
+
+
 def traffic_light(score: float | None) -> str:
     """CSS background for a 0-1 score: green >= 0.8, amber >= 0.5, red below."""
     if score is None or not np.isfinite(score):
