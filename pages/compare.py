@@ -33,7 +33,7 @@ try:
     model = trained_model(rec)
     ds, step, source = model.dataset, model.step, model.source
     conditional = bool(getattr(model.gen, "conditional", False))
-    synth = model.sample(int(n), seed=seed)
+    synth, synth_y = model.sample_with_labels(int(n), seed=seed)  # a table's rows come with their label
 except SynthLabError as exc:
     st.error(str(exc))
     st.stop()
@@ -43,8 +43,10 @@ finite = np.isfinite(synth.reshape(len(synth), -1)).all(1)
 if not finite.all():
     st.warning(f"{(~finite).sum()} of {len(synth)} synthetic samples contain NaN/inf and are left out of the plots.")
     synth = synth[finite]
+    synth_y = None if synth_y is None else synth_y[finite]
 rng = np.random.default_rng(seed)
-real = ds.x[rng.choice(len(ds), size=min(len(ds), max(len(synth), 1)), replace=False)]
+real_idx = rng.choice(len(ds), size=min(len(ds), max(len(synth), 1)), replace=False)
+real, real_y = ds.x[real_idx], (None if ds.y is None else ds.y[real_idx])
 
 if ds.kind == "image":
     left, right = st.columns(2)
@@ -53,7 +55,7 @@ if ds.kind == "image":
     right.markdown("**Synthetic**")
     right.image(image_grid(ds.decode(synth[:64]), nrow=8), width="stretch")
 elif ds.kind == "tabular":
-    real_df, synth_df = samples_frame(real, ds), samples_frame(synth, ds)
+    real_df, synth_df = samples_frame(real, ds, real_y), samples_frame(synth, ds, synth_y)
     t1, t2 = st.columns(2)
     t1.markdown("**Real rows**")
     t1.dataframe(real_df.head(100), width="stretch", height=260)

@@ -2,6 +2,8 @@
 The maths lives in synth_core.viz.latent; this page only picks the run and the controls."""
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import streamlit as st
 
@@ -64,8 +66,10 @@ try:
                  caption=f"{method} path from z₀ (left) to z₁ (right), {views.size}-D latent, seed {seed}")
     elif ds.kind == "points":
         st.plotly_chart(latent.path_figure(ds.x, x_path), key="explore_path", width="stretch")
-    else:
-        st.dataframe(samples_frame(x_path, ds), width="stretch", hide_index=True)
+    else:  # a table: the decoded rows with their label column
+        with lock if lock is not None else contextlib.nullcontext():
+            x_rows, y_rows = gen.decode_latent_with_labels(path, condition=condition)
+        st.dataframe(samples_frame(x_rows, ds, y_rows), width="stretch", hide_index=True)
 
     # ---- traversal and the 2-D latent map (side by side when both apply) --------------------------
     trav_col, map_col = st.columns(2, gap="large") if views.plane else (st.container(), None)

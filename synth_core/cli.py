@@ -176,8 +176,6 @@ def _train_in_foreground(run: Run, *, quiet: bool) -> int:
 
 
 def cmd_sample(argv: Sequence[str]) -> int:
-    import numpy as np
-
     from .train import load_generator
 
     parser = argparse.ArgumentParser(prog="synthlab sample", description="Draw samples from a trained run.")
@@ -194,7 +192,7 @@ def cmd_sample(argv: Sequence[str]) -> int:
         raise SynthLabError("-n must be between 1 and 1,000,000")
     if args.where is not None and args.condition is not None:
         raise SynthLabError("use either --condition (a class index) or --where, not both")
-    from .train.export import samples_csv, samples_npz
+    from .train.export import draw_labelled, samples_csv, samples_npz
 
     gen, config, ds = load_generator(args.run_dir)
     if args.where is not None:
@@ -202,8 +200,7 @@ def cmd_sample(argv: Sequence[str]) -> int:
 
         x, y = sample_where_labelled(gen, ds, args.n, parse_where(args.where, ds), seed=args.seed)
     else:
-        x = gen.sample(args.n, condition=args.condition, seed=args.seed)
-        y = np.full(args.n, args.condition, dtype=np.int64) if args.condition is not None else None
+        x, y = draw_labelled(gen, args.n, seed=args.seed, condition=args.condition)
     if args.out.suffix.lower() == ".csv":
         if ds.kind == "image":
             raise SynthLabError("images are written as .npz (uint8 pixels); use -o samples.npz")

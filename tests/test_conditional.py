@@ -88,9 +88,21 @@ def test_infeasible_condition_raises_a_clear_error(patients, copula):
         sample_where(copula, patients, 1000, "region=west, smoker=yes, sex=male", max_tries=2000)
 
 
+def test_label_conditions_filter_the_label_an_unconditional_model_generates(patients, copula):
+    """The copula models the label jointly (frequency view), so rows can be filtered on it."""
+    x, y = sample_where_labelled(copula, patients, 30, "risk=high", seed=0)
+    assert (patients.decode(x, y).risk == "high").all()
+
+
 def test_label_conditions_need_a_generator_that_produces_labels(patients, copula):
+    """A checkpoint from before the frequency view has no label column to filter on: a clear error."""
+    state = copula.state_dict()
+    del state["tabular_view"]
+    old = get_generator("copula")().setup(patients, seed=0)
+    old.load_state_dict(state)
+    assert old.view_ is None and not old.produces_labels
     with pytest.raises(ConfigError, match="does not generate the label column 'risk'"):
-        sample_where(copula, patients, 10, "risk=high")
+        sample_where(old, patients, 10, "risk=high")
 
 
 def test_conditional_generator_uses_its_label(patients):

@@ -505,6 +505,8 @@ class TabularEncoder:
                                 f"at most {MAX_LEVELS:,}. Drop the column (an ID or free text?) or treat it as "
                                 f"numeric.")
         st.update(levels=[_py(v) for v in levels], missing=bool(missing.any()))
+        if col.type == "boolean":
+            st["raw"] = _bool_spelling(s[~missing], col.name)
         self._codes(s, st)  # validate now (booleans that are not booleans) rather than at transform
         return st
 
@@ -527,6 +529,8 @@ class TabularEncoder:
                             f"classes. Choose another label column, or no label.")
         st = {"name": col.name, "type": "boolean" if col.type == "boolean" else "categorical",
               "dtype": str(s.dtype), "levels": [_py(v) for v in levels], "missing": bool(missing.any())}
+        if col.type == "boolean":
+            st["raw"] = _bool_spelling(s[~missing], col.name)
         if isinstance(s.dtype, pd.CategoricalDtype):
             st["categories"] = [_py(v) for v in s.cat.categories]
             st["ordered"] = bool(s.cat.ordered)
@@ -780,6 +784,25 @@ def _bool_values(s: pd.Series, name: Any) -> np.ndarray:
     return out
 
 
+def _bool_spelling(nonnull: pd.Series, name: Any) -> list[Any]:
+    """How the column writes false and true: the most common original value of each ([None] where
+    unseen), so a Yes/No column typed boolean decodes back to Yes/No."""
+    as_bool = _bool_values(nonnull, name)
+    out: list[Any] = [None, None]
+    for b in (False, True):
+        seen = nonnull[as_bool == b]
+        if len(seen):
+            out[int(b)] = _py(seen.value_counts().index[0])
+    return out
+
+
+def _numeric_dtype(dtype: str) -> bool:
+    try:
+        return bool(dtype) and dtype not in ("bool", "boolean") and pd.api.types.is_numeric_dtype(pd.api.types.pandas_dtype(dtype))
+    except TypeError:
+        return False
+
+
 def _decode_levels(codes: np.ndarray, st: dict[str, Any]) -> pd.Series:
     levels = list(st["levels"])
     table = np.array(levels + [None], dtype=object)
@@ -793,11 +816,14 @@ def _decode_levels(codes: np.ndarray, st: dict[str, Any]) -> pd.Series:
             return pd.Series(vals.astype(bool))
         if st["dtype"] == "boolean":
             return pd.Series(vals, dtype="boolean")
+        raw = st.get("raw")
+        if raw:  # the file's own spelling of false/true (Yes/No, y/n, 0/1), not Python's
+            vals = np.array([None if m else raw[int(bool(v))] for v, m in zip(vals, missing)], dtype=object)
         s = pd.Series(vals, dtype=object)
         s[missing] = np.nan
-        if st["dtype"] not in ("object", "bool"):  # 0/1 numbers
+        if _numeric_dtype(st["dtype"]):  # 0/1 numbers
             return _astype(s.astype(float), st["dtype"])
-        return s
+        return s if st["dtype"] in ("object", "bool") else _astype(s, st["dtype"])
     s = pd.Series(vals, dtype=object)
     s[missing] = np.nan
     if st["dtype"] == "category":

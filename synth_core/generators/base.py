@@ -17,6 +17,8 @@ import torch
 from ..data.base import Dataset
 from ..errors import ConfigError
 from ..params import Param, resolve_params
+from .tabular_view import VERSION as VIEW_VERSION
+from .tabular_view import FrequencyView, class_shares
 
 
 class Generator(ABC):
@@ -37,6 +39,13 @@ class Generator(ABC):
     #: per data kind, defaults that replace the Params' own (e.g. a GAN wants a different learning
     #: rate on 2-D points than on images). Only params the user did not set follow the data kind.
     kind_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: how the model sees a table. "frequency": every one-hot block (categorical/boolean column, mode
+    #: indicators, missing flag; the label too unless the model is conditional) is one frequency-encoded
+    #: column (tabular_view.py), so level shares survive sampling; "onehot": the encoder's matrix as is,
+    #: for models with their own per-column softmax heads (CTGAN, TVAE).
+    tabular_input: ClassVar[str] = "frequency"
+    #: conditional models are given the label (``condition`` = class codes); others may model it jointly.
+    conditional: ClassVar[bool] = False
 
     @classmethod
     def params_for(cls, kind: str | None) -> tuple[Param, ...]:
@@ -56,7 +65,9 @@ class Generator(ABC):
     def __init__(self, **params: Any) -> None:
         self._given = dict(params)
         self.hparams: dict[str, Any] = resolve_params(self.params, params)
-        self.dataset_: Dataset | None = None
+        self.dataset_: Dataset | None = None  # what the model trains on (a table's frequency view)
+        self.user_data_: Dataset | None = None
+        self.view_: FrequencyView | None = None
         self.device_: torch.device = torch.device("cpu")
         self.seed_: int = 0
         self.step_: int = 0
@@ -71,14 +82,20 @@ class Generator(ABC):
             )
         if self.kind_defaults.get(dataset.kind):  # unset params follow the data kind
             self.hparams = resolve_params(self.params_for(dataset.kind), self._given)
-        self.dataset_ = dataset
         self.device_ = torch.device(device)
         self.seed_ = int(seed)
+        self._build(dataset, view=dataset.kind == "tabular" and self.tabular_input == "frequency")
+        return self
+
+    def _build(self, dataset: Dataset, *, view: bool) -> None:
+        """Fresh RNGs and state on ``dataset`` (``view``: on its frequency view)."""
+        self.user_data_ = dataset
+        self.view_ = FrequencyView.fit(dataset, joint_label=not self.conditional) if view else None
+        self.dataset_ = self.view_.dataset(dataset) if self.view_ is not None else dataset
         self.step_ = 0
         self.rng_ = torch.Generator(device="cpu").manual_seed(self.seed_)
         self.np_rng_ = np.random.default_rng(self.seed_)
-        self._setup(dataset)
-        return self
+        self._setup(self.dataset_)
 
     @abstractmethod
     def _setup(self, dataset: Dataset) -> None:
@@ -96,22 +113,64 @@ class Generator(ABC):
     def _train_step(self) -> dict[str, float]:
         ...
 
-    @torch.no_grad()
     def sample(self, n: int, condition: Any = None, seed: int | None = None) -> np.ndarray:
         """``n`` samples in model space (same layout as ``dataset.x``), float32 numpy.
 
         With ``seed`` the result is reproducible and independent of training RNG state.
         """
-        if self.dataset_ is None:
+        return self.sample_with_labels(n, condition=condition, seed=seed)[0]
+
+    @torch.no_grad()
+    def sample_with_labels(self, n: int, condition: Any = None, seed: int | None = None
+                           ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(``n`` samples in model space, their label codes or None): the same draw as :meth:`sample`.
+
+        Labels come from the model: the label column of a table's frequency view (unconditional
+        models), the classes a conditional model was given (without ``condition``: drawn in the real
+        data's class proportions), or the model's own label head (CTGAN, TVAE). None when the data has
+        no label or the model does not produce one (see :attr:`produces_labels`).
+        """
+        if self.dataset_ is None or self.user_data_ is None:
             raise RuntimeError("call setup() before sample()")
         gen = torch.Generator(device="cpu").manual_seed(int(seed)) if seed is not None else self.rng_
-        out = self._sample(int(n), condition, gen)
-        out = out.detach().float().cpu().numpy() if isinstance(out, torch.Tensor) else np.asarray(out, np.float32)
-        return out.reshape((int(n), *self.dataset_.sample_shape)).astype(np.float32, copy=False)
+        n = int(n)
+        x, y = self._sample_labelled(n, condition, gen)
+        x = x.detach().float().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, np.float32)
+        if y is not None:
+            y = (y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)).astype(np.int64)
+        return x.reshape((n, *self.user_data_.sample_shape)).astype(np.float32, copy=False), y
+
+    def _sample_labelled(self, n: int, condition: Any, gen: torch.Generator
+                         ) -> tuple[torch.Tensor | np.ndarray, torch.Tensor | np.ndarray | None]:
+        """Draw ``n`` rows and their labels (see :meth:`sample_with_labels`); models with their own
+        label head override this."""
+        y = None
+        ds = self.dataset_
+        if self.conditional and ds.y is not None and ds.n_classes >= 2 and not isinstance(condition, dict):
+            if condition is None:  # the real class proportions, from this draw's own RNG
+                share = torch.from_numpy(class_shares(ds.y, ds.n_classes))
+                y = torch.multinomial(share, n, replacement=True, generator=gen) if n else torch.zeros(0, dtype=torch.int64)
+            else:
+                y = torch.as_tensor(np.broadcast_to(np.asarray(condition, dtype=np.int64), (n,)).copy())
+            condition = y.numpy()
+        out = self._sample(n, condition, gen)
+        if self.view_ is not None:
+            x, y_view = self.view_.decode(out)
+            return x, y if y is not None else y_view
+        return out, y
+
+    @property
+    def produces_labels(self) -> bool:
+        """Whether :meth:`sample_with_labels` gives label codes (the data has a label and the model
+        models it jointly or is conditioned on it)."""
+        if self.view_ is not None and self.view_.joint_label:
+            return True
+        return bool(self.conditional and self.dataset_ is not None and self.dataset_.y is not None
+                    and self.dataset_.n_classes >= 2)
 
     @abstractmethod
     def _sample(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor | np.ndarray:
-        ...
+        """``n`` rows in the space the model trains on (a table's frequency view, when it has one)."""
 
     def preview(self, n: int | None = None) -> np.ndarray:
         """Samples from a *fixed* latent batch so live grids are comparable over time."""
@@ -133,6 +192,20 @@ class Generator(ABC):
     @torch.no_grad()
     def decode_latent(self, z: np.ndarray, condition: Any = None) -> np.ndarray:
         """Latent vectors (N x latent_size) -> samples in model space (interpolation, traversals)."""
+        return self.decode_latent_with_labels(z, condition)[0]
+
+    @torch.no_grad()
+    def decode_latent_with_labels(self, z: np.ndarray, condition: Any = None
+                                  ) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`decode_latent` plus the label codes of the decoded rows (None without a label in the view)."""
+        out = np.asarray(self._decode_latent(z, condition), dtype=np.float32)
+        x, y = self.view_.decode(out) if self.view_ is not None else (out, None)
+        if y is None and self.produces_labels and self.conditional:  # the class it decoded (0 if none given)
+            y = np.broadcast_to(np.asarray(0 if condition is None else condition, dtype=np.int64), (len(x),)).copy()
+        return x, y
+
+    def _decode_latent(self, z: np.ndarray, condition: Any = None) -> np.ndarray:
+        """Latent rows -> rows in the space the model trains on; models with a latent space override this."""
         raise NotImplementedError(f"{self.label or self.name} has no latent space to decode")
 
     def log_density(self, x: np.ndarray) -> np.ndarray | None:
@@ -140,8 +213,8 @@ class Generator(ABC):
 
         Uses the family's ``log_prob`` when it has one (GMM, KDE, flows, the MCMC target)."""
         fn = getattr(self, "log_prob", None)
-        if fn is None or self.dataset_ is None:
-            return None
+        if fn is None or self.dataset_ is None or self.view_ is not None:
+            return None  # a frequency view has no density at one-hot rows
         xt = torch.as_tensor(np.asarray(x, dtype=np.float64)).reshape(len(x), -1)
         with torch.no_grad():
             try:
@@ -161,9 +234,12 @@ class Generator(ABC):
     # ---- persistence -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume: tensors, numbers, strings only (``weights_only`` loadable)."""
-        return {"step": self.step_, "rng": self.rng_.get_state(), **self._state_dict()}
+        view = {"tabular_view": VIEW_VERSION} if self.view_ is not None else {}
+        return {"step": self.step_, "rng": self.rng_.get_state(), **view, **self._state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        if self.view_ is not None and "tabular_view" not in state and self.user_data_ is not None:
+            self._build(self.user_data_, view=False)  # a checkpoint from before the frequency view: one-hot columns
         self.step_ = int(state.get("step", 0))
         if "rng" in state:
             self.rng_.set_state(state["rng"])

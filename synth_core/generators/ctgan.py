@@ -30,6 +30,7 @@ class CTGAN(LabelledSamples, Generator):
     label = "CTGAN (conditional tabular GAN)"
     family = "gan"
     supports = frozenset({"tabular"})
+    tabular_input = "onehot"  # its own softmax head per one-hot block (tabular_nets.TabularLayout)
     paper = ("Xu, Skoularidou, Cuesta-Infante & Veeramachaneni 2019, Modeling Tabular Data using Conditional "
              "GAN (NeurIPS); Lin et al. 2018, PacGAN (NeurIPS); Gulrajani et al. 2017, WGAN-GP")
     default_steps = 2000

@@ -325,7 +325,7 @@ class GANBase(Generator):
         return int(self.hparams["z_dim"])
 
     @torch.no_grad()
-    def decode_latent(self, z: np.ndarray, condition: Any = None) -> np.ndarray:
+    def _decode_latent(self, z: np.ndarray, condition: Any = None) -> np.ndarray:
         """G(z[, y]) for given noise rows (interpolation strips); class 0 if conditional and none given."""
         zt = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(len(z), -1).to(self.device_)
         y = self._labels(len(zt), 0 if condition is None else condition, torch.Generator().manual_seed(0))

@@ -92,9 +92,16 @@ class KDEGenerator(Generator):
         scale = torch.where(std > 1e-12, std, torch.ones_like(std))  # constant features: unit scale
         if len(x) > self.hparams["max_points"]:  # subsample first: the bandwidth depends on n
             x = x[torch.randperm(len(x), generator=self.rng_)[: self.hparams["max_points"]]]
-        h, info = select_bandwidth(x / scale, self.hparams["bandwidth"], self.rng_,
+        # A table's discrete columns (frequency view) get no kernel noise: a sample keeps its centre's
+        # level, the zero-bandwidth limit of Aitchison & Aitken's (1976) kernel for categories (Li &
+        # Racine 2007, Nonparametric Econometrics, ch. 4). Smoothing them would move rows across level
+        # boundaries and bend the level shares. The bandwidth is chosen on the numeric columns.
+        smooth = torch.ones(x.shape[1], dtype=torch.float64)
+        smooth[list(self.dataset_.meta.get("discrete", []))] = 0.0
+        cols = smooth > 0 if bool((smooth > 0).any()) else torch.ones_like(smooth, dtype=torch.bool)
+        h, info = select_bandwidth(x[:, cols] / scale[cols], self.hparams["bandwidth"], self.rng_,
                                    manual=self.hparams["manual_bandwidth"])
-        self.kde_ = {"points": x, "scale": scale, "h": torch.tensor(h, dtype=torch.float64)}
+        self.kde_ = {"points": x, "scale": scale, "h": torch.tensor(h, dtype=torch.float64), "smooth": smooth}
         return {"bandwidth": h, **info}
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
@@ -119,4 +126,5 @@ def sample_kde(p: dict[str, torch.Tensor], n: int, gen: torch.Generator) -> torc
     """Pick kernel centres uniformly, add N(0, h^2 diag(s^2)) noise."""
     pts = p["points"]
     idx = torch.randint(len(pts), (n,), generator=gen)
-    return pts[idx] + p["h"] * p["scale"] * torch.randn((n, pts.shape[1]), generator=gen, dtype=pts.dtype)
+    noise = p["h"] * p["scale"] * torch.randn((n, pts.shape[1]), generator=gen, dtype=pts.dtype)
+    return pts[idx] + noise * p["smooth"] if "smooth" in p else pts[idx] + noise

@@ -339,7 +339,9 @@ class MarginalsGenerator(Generator):
                                         max_categories=hp["max_categories"]) for j in range(x.shape[1])]
         # Losses: how well one sample's marginals match (mean Kolmogorov-Smirnov distance), and how
         # many *real* rows already break the user's rules (a sanity check on the rules themselves).
-        s = self.sample(min(len(x), 2000), seed=self.seed_).reshape(-1, x.shape[1]).astype(np.float64)
+        # (in the space the marginals were fitted in: a table's frequency view, not its one-hot columns)
+        gen = torch.Generator(device="cpu").manual_seed(self.seed_)
+        s = np.asarray(self._sample(min(len(x), 2000), None, gen), dtype=np.float64).reshape(-1, x.shape[1])
         ks = float(np.mean([_ks(x[:, j], s[:, j]) for j in range(x.shape[1])]))
         bad = np.zeros(len(x), dtype=bool)
         for r in self.rules_:

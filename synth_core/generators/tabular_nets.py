@@ -212,7 +212,7 @@ class TabularLayout:
 class LabelledSamples:
     """Mixin for generators that model the label jointly with the features (CTGAN, TVAE).
 
-    ``sample`` returns model-space rows as every generator does; :meth:`sample_with_labels` also
+    ``sample`` returns model-space rows as every generator does; ``sample_with_labels`` also
     returns the label codes the model generated, from the same random stream (same seed -> the
     same rows). Subclasses implement ``_draw(n, condition, gen) -> (x, y or None)``.
     """
@@ -220,16 +220,15 @@ class LabelledSamples:
     def _sample(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor:
         return self._draw(n, condition, gen)[0]  # type: ignore[attr-defined]
 
-    @torch.no_grad()
-    def sample_with_labels(self, n: int, condition: Any = None, seed: int | None = None
-                           ) -> tuple[np.ndarray, np.ndarray | None]:
-        """(rows in model space, generated label codes or None when the table has no label)."""
-        if getattr(self, "dataset_", None) is None:
-            raise RuntimeError("call setup() before sample_with_labels()")
-        gen = torch.Generator(device="cpu").manual_seed(int(seed)) if seed is not None else self.rng_  # type: ignore[attr-defined]
-        x, y = self._draw(int(n), condition, gen)  # type: ignore[attr-defined]
-        return (x.detach().float().cpu().numpy().astype(np.float32),
-                None if y is None else y.detach().cpu().numpy().astype(np.int64))
+    def _sample_labelled(self, n: int, condition: Any, gen: torch.Generator
+                         ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return self._draw(n, condition, gen)  # type: ignore[attr-defined]
+
+    @property
+    def produces_labels(self) -> bool:
+        """The label head exists whenever the table has a label."""
+        layout = getattr(self, "layout_", None)
+        return layout is not None and layout.label_seg is not None
 
 
 def gumbel_softmax(logits: torch.Tensor, gen: torch.Generator, *, tau: float = 0.2, hard: bool = False

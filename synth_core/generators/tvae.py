@@ -57,6 +57,7 @@ class TVAE(LabelledSamples, Generator):
     label = "TVAE (tabular VAE)"
     family = "vae"
     supports = frozenset({"tabular"})
+    tabular_input = "onehot"  # its own softmax head per one-hot block (tabular_nets.TabularLayout)
     paper = ("Xu, Skoularidou, Cuesta-Infante & Veeramachaneni 2019, Modeling Tabular Data using Conditional "
              "GAN (NeurIPS); Kingma & Welling 2014, Auto-Encoding Variational Bayes")
     default_steps = 2000
@@ -130,9 +131,13 @@ class TVAE(LabelledSamples, Generator):
     def latent_size(self) -> int | None:
         return int(self.hparams["latent_dim"])
 
+    def _decode_latent(self, z: np.ndarray, condition: Any = None) -> np.ndarray:
+        return self.decode_latent_with_labels(z, condition)[0]
+
     @torch.no_grad()
-    def decode_latent(self, z: np.ndarray, condition: Any = None) -> np.ndarray:
-        """The most likely row at each latent (argmax categories, Gaussian means)."""
+    def decode_latent_with_labels(self, z: np.ndarray, condition: Any = None
+                                  ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The most likely row at each latent (argmax categories, Gaussian means), and its label."""
         zt = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(len(z), -1).to(self.device_)
         raw = self.net_.dec(zt)
         parts = []
@@ -142,8 +147,8 @@ class TVAE(LabelledSamples, Generator):
                 parts.append(F.one_hot(r.argmax(1), s.width).to(r.dtype))
             else:
                 parts.append(torch.tanh(r) if s.kind == "tanh" else r)
-        x, _ = self.layout_.to_model(torch.cat(parts, 1))
-        return x.cpu().numpy().astype(np.float32)
+        x, y = self.layout_.to_model(torch.cat(parts, 1))
+        return x.cpu().numpy().astype(np.float32), None if y is None else y.cpu().numpy().astype(np.int64)
 
     def _state_dict(self) -> dict[str, Any]:
         return {"net": self.net_.state_dict(), "opt": self.opt_.state_dict()}

@@ -215,7 +215,7 @@ class VAE(Generator):
         return int(self.hparams["latent_dim"])
 
     @torch.no_grad()
-    def decode_latent(self, z: np.ndarray, condition: Any = None) -> np.ndarray:
+    def _decode_latent(self, z: np.ndarray, condition: Any = None) -> np.ndarray:
         """The decoder mean at each latent row (no observation noise): for interpolations and traversals."""
         zt = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(len(z), -1).to(self.device_)
         y = None

@@ -205,7 +205,7 @@ def _plan(gen: Any, dataset: Dataset, where: dict[Any, Any]) -> tuple[Any, dict[
     if label is not None and getattr(gen, "conditional", False):
         code = cols[str(label)].index(where[label])
         return code, {k: v for k, v in where.items() if k != label}, code
-    if label is not None and not hasattr(gen, "sample_with_labels"):
+    if label is not None and not getattr(gen, "produces_labels", False):
         raise ConfigError(f"{getattr(gen, 'label', '') or type(gen).__name__} does not generate the label column "
                           f"{label!r}: condition on a feature column, or train a conditional generator "
                           f"(cgan, cvae, ctgan) or tvae.")
@@ -232,13 +232,9 @@ def sample_where_labelled(gen: Any, dataset: Dataset, n: int, where: dict[Any, A
             raise ConfigError(f"cannot condition on {k!r}; columns you can condition on: {', '.join(map(str, cols))}")
         cols[str(k)].index(v)
     native, rest, code = _plan(gen, dataset, where)
-    labelled = hasattr(gen, "sample_with_labels")
 
     def draw(m: int, s: int) -> tuple[np.ndarray, np.ndarray | None]:
-        if labelled:
-            x, y = gen.sample_with_labels(m, condition=native, seed=s)
-        else:
-            x, y = gen.sample(m, condition=native, seed=s), None
+        x, y = gen.sample_with_labels(m, condition=native, seed=s)
         if code is not None and y is None:
             y = np.full(m, code, dtype=np.int64)
         return x, y

@@ -57,12 +57,39 @@ def _plain_arrays(df: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def samples_frame(x: np.ndarray, dataset: Dataset, y: np.ndarray | None = None) -> pd.DataFrame:
-    """Synthetic rows in the user's space: original columns for tables, named features for points."""
-    decoded = dataset.decode(x, y) if dataset.kind == "tabular" else dataset.decode(x)  # type: ignore[call-arg]
+    """Rows in the user's space: a table's own columns (the label too: labelled tables need ``y``),
+    named features for points."""
+    if dataset.kind == "tabular":
+        if y is None and dataset.y is not None and getattr(dataset, "encoder", None) is not None:
+            raise TrainingError(f"{dataset.name} has a label column, but these rows come without labels; "
+                                f"sample them with sample_with_labels (synth_core.train.export.draw_labelled).")
+        decoded = dataset.decode(x, y)  # type: ignore[call-arg]
+    else:
+        decoded = dataset.decode(x)
     if isinstance(decoded, pd.DataFrame):
         return decoded
     names = dataset.feature_names or [f"x{i}" for i in range(decoded.shape[1])]
     return pd.DataFrame(np.asarray(decoded, dtype=np.float64).round(6), columns=names)
+
+
+def draw_labelled(source: Any, n: int, *, seed: int | None = 0, condition: Any = None
+                  ) -> tuple[np.ndarray, np.ndarray | None]:
+    """``n`` rows in model space and their label codes (None when the data has no label) from a
+    generator, a live :class:`~synth_core.train.Run` or a page's trained model: the one sampling
+    path behind every export, the CLI, Compare and reports (a Run locks its model while drawing)."""
+    fn = getattr(source, "sample_with_labels", None)
+    if fn is None:
+        raise TrainingError(f"{type(source).__name__} cannot draw labelled samples.")
+    x, y = fn(int(n), condition=condition, seed=seed)
+    return np.asarray(x), None if y is None else np.asarray(y, dtype=np.int64)
+
+
+def synthetic_frame(source: Any, dataset: Dataset, n: int, *, seed: int | None = 0,
+                    condition: Any = None) -> pd.DataFrame:
+    """``n`` synthetic rows decoded to the user's table: exactly its columns, order and dtypes, label
+    included (see :func:`draw_labelled`)."""
+    x, y = draw_labelled(source, n, seed=seed, condition=condition)
+    return samples_frame(x, dataset, y)
 
 
 def samples_npz(x: np.ndarray, dataset: Dataset, y: np.ndarray | None = None) -> bytes:
@@ -113,27 +140,12 @@ def chunk_seed(seed: int, index: int) -> int:
 
 def generator_sampler(source: Any, dataset: Dataset | None = None, *, seed: int = 0,
                       condition: Any = None) -> Sampler:
-    """A :data:`Sampler` over a live :class:`~synth_core.train.Run` or a trained generator (both
-    have ``sample(n, condition=, seed=)``; a Run locks its model, so training is not disturbed).
-
-    A conditional generator on labelled data with no ``condition`` draws labels in the real data's
-    class proportions and returns them too, so downloads keep the label column.
-    """
-    gen = getattr(source, "generator", source)
-    y_real = getattr(dataset, "y", None)
-    labelled = (condition is None and y_real is not None and bool(getattr(gen, "conditional", False))
-                and bool(getattr(dataset, "classes", None)))
-    share = np.bincount(y_real, minlength=len(dataset.classes)) / len(y_real) if labelled else None
+    """A :data:`Sampler` over a live :class:`~synth_core.train.Run`, a trained generator or a page's
+    model: each chunk is :func:`draw_labelled` with its own seed, so tables keep their label column
+    (unconditional models generate it, conditional ones draw it in the real class proportions)."""
 
     def sample(count: int, index: int):
-        s = chunk_seed(seed, index)
-        if labelled:
-            y = np.random.default_rng(s).choice(len(share), size=int(count), p=share).astype(np.int64)
-            return source.sample(int(count), condition=y, seed=s), y
-        x = source.sample(int(count), condition=condition, seed=s)
-        if condition is None:
-            return x
-        return x, np.full(int(count), condition, dtype=np.int64)
+        return draw_labelled(source, int(count), seed=chunk_seed(seed, index), condition=condition)
 
     return sample
 

@@ -765,10 +765,15 @@ class Run:
 
     def sample(self, n: int, condition: Any = None, seed: int | None = None) -> np.ndarray:
         """Draw samples from the current model without disturbing training."""
+        return self.sample_with_labels(n, condition=condition, seed=seed)[0]
+
+    def sample_with_labels(self, n: int, condition: Any = None, seed: int | None = None
+                           ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Samples and their label codes (``Generator.sample_with_labels``), under the model lock."""
         if self.generator is None:
             raise TrainingError("This run has no trained model yet: wait for it to start.")
         with self.model_lock:
-            return self.generator.sample(n, condition=condition, seed=seed)
+            return self.generator.sample_with_labels(n, condition=condition, seed=seed)
 
 
 def load_generator(path: Path | str, device: str = "cpu") -> tuple[Generator, RunConfig, Dataset]:

@@ -31,8 +31,12 @@ class TrainedModel:
         return self.lock if self.lock is not None else contextlib.nullcontext()
 
     def sample(self, n: int, condition: Any = None, seed: int | None = None) -> np.ndarray:
+        return self.sample_with_labels(n, condition=condition, seed=seed)[0]
+
+    def sample_with_labels(self, n: int, condition: Any = None, seed: int | None = None
+                           ) -> tuple[np.ndarray, np.ndarray | None]:
         with self.locked():
-            return self.gen.sample(n, condition=condition, seed=seed)
+            return self.gen.sample_with_labels(n, condition=condition, seed=seed)
 
 
 def pick_run(key: str, empty_hint: str) -> RunRecord:
