@@ -1,5 +1,6 @@
-"""Plain MLP GAN (Goodfellow et al. 2014). It is *expected* to mode-collapse on ring8, so this test
-only checks that it trains and its numbers are finite; the measured coverage is printed (-s)."""
+"""Plain MLP GAN (Goodfellow et al. 2014). It is *expected* to mode-collapse on ring8, so the ring test
+checks that it trains (finite numbers, samples pulled from G's initial blob at the origin onto the ring's
+scale), not coverage; the measured coverage is printed (-s)."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,17 +10,28 @@ from synth_core.data import load_dataset
 from synth_core.generators import get_generator
 from synth_core.metrics import mode_coverage
 
+from .conftest import stat_seed
+
 
 @pytest.mark.slow
 def test_gan_ring8_runs_and_reports_finite_numbers():
     ds = load_dataset("ring8")
-    g = get_generator("gan")().setup(ds, seed=0)
-    for _ in range(100):  # a smoke run: coverage at this budget is 0/8 (see the report)
+    g = get_generator("gan")().setup(ds, seed=stat_seed(0))
+
+    def ring_error(s):  # mean distance of the samples from the data's circle (radius 2)
+        return float(np.abs(np.linalg.norm(s, axis=1) - 2.0).mean())
+
+    before = ring_error(g.sample(2000, seed=1))
+    for _ in range(100):  # a smoke run: coverage at this budget is 0-1 of 8 modes (see the report)
         losses = g.train_step()
     assert all(np.isfinite(v) for v in losses.values())
-    mc = mode_coverage(g.sample(2000, seed=1), np.array(ds.meta["modes"]), ds.meta["mode_std"])
+    s = g.sample(2000, seed=1)
+    assert np.isfinite(s).all()
+    # G starts as a blob at the origin (error ~1.9); 100 steps bring the samples out to the ring:
+    # measured 0.34-0.72 over seeds 0-5 and 1-2 threads
+    assert before > 1.5 and ring_error(s) < 1.0, (before, ring_error(s))
+    mc = mode_coverage(s, np.array(ds.meta["modes"]), ds.meta["mode_std"])
     print("gan ring8:", mc.as_dict())
-    assert 0 <= mc.modes_covered <= 8 and np.isfinite(mc.high_quality)
 
 
 def test_gan_spectral_norm_and_images():
