@@ -103,11 +103,11 @@ def test_table_shows_differing_params_and_saved_scores():
 
 # ---- saved reports -----------------------------------------------------------------------------
 def test_report_saved_with_the_run_round_trips(tmp_path):
-    from synth_core.metrics.report import evaluate_run
+    from synth_core.train.evaluate import evaluate_run
 
     run = Run(RunConfig("ring8", "gmm", steps=5, seed=0), tmp_path).run_sync()
     assert load_report(run.path) is None
-    rep = evaluate_run(run.path, 300)
+    rep = evaluate_run(run.path, save=False)
     save_report(run.path, rep)
     d = load_report(run.path)
     assert d["overall"] == pytest.approx(rep.overall) and d["meta"]["run_id"] == run.id

@@ -267,7 +267,7 @@ def utility_stage(inp: Inputs) -> StageResult:
             prob_classes = np.arange(max(inp.n_classes, 1))
             labeller = "a constant classifier"
         if inp.synth_labels is not None:
-            y_syn, source = inp.synth_labels, ("the generator's conditioning labels" if not inp.labeller
+            y_syn, source = inp.synth_labels, ("the generator (the labels it produced or was conditioned on)" if not inp.labeller
                                                 else inp.labeller)
         elif p_syn is not None:
             y_syn, source = prob_classes[p_syn.argmax(1)], labeller

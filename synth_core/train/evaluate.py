@@ -11,7 +11,7 @@ privacy against the holdout baseline), record the run facts in ``report.meta`` a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from ..metrics import Report, report
 from ..metrics._common import Progress
 from . import store
 from .reports import save_report
+from .export import draw_labelled
 from .run import RunConfig, load_generator
 
 EVAL_MIN_SAMPLES = 500
@@ -34,17 +35,14 @@ def eval_sample_size(n_train: int) -> int:
     return int(min(max(int(n_train), EVAL_MIN_SAMPLES), EVAL_MAX_SAMPLES))
 
 
-def draw_for_report(sample: Callable[..., np.ndarray], train: Dataset, n: int, *, seed: int = 0,
-                    conditional: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-    """Draw ``n`` samples for a report with ``sample(n, condition=..., seed=...)`` (a generator's or a
-    live Run's). A conditional generator is asked for labels drawn from the training rows' label
-    frequencies, and those labels are returned (TSTR and the label column use them)."""
+def draw_for_report(source: Any, n: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+    """``n`` samples and their label codes (or None) for a report, through the one sampling path
+    (:func:`~synth_core.train.export.draw_labelled`): a generator, a live Run or a page's model. The
+    model gives the labels (a table's label column, a conditional model's classes in the training
+    rows' proportions)."""
     if n < 10:
         raise ConfigError("evaluate at least 10 samples")
-    if conditional and train.y is not None:
-        labels = train.y[np.random.default_rng(seed).choice(len(train.y), n)]
-        return sample(n, condition=labels, seed=seed + 1), labels
-    return sample(n, seed=seed + 1), None
+    return draw_labelled(source, n, seed=seed + 1)
 
 
 def run_config(run_dir: Path | str) -> RunConfig:
@@ -58,22 +56,21 @@ def evaluate_run(run_dir: Path | str, *, seed: int = 0, model: Any = None, devic
     """Score a trained run and (``save``) write ``report.json`` beside it.
 
     ``model``: an already-loaded model to sample from instead of the checkpoint - anything with
-    ``sample(n, condition=, seed=)``, ``gen`` (or itself the generator) and ``step`` (the Compare page
-    passes a live run's model). Extra keyword arguments go to :func:`synth_core.metrics.report`.
+    ``sample_with_labels(n, condition=, seed=)`` and ``step`` (the Compare page passes a live run's
+    model). Extra keyword arguments go to :func:`synth_core.metrics.report`.
     """
     run_dir = Path(run_dir)
     if model is None:
         gen, config, dataset = load_generator(run_dir, device=device)
-        sampler, step = gen.sample, int(getattr(gen, "step_", 0))
+        source, step = gen, int(getattr(gen, "step_", 0))
     else:
         config = run_config(run_dir)
         dataset = load_dataset(config.dataset)
         gen = getattr(model, "gen", model)
-        sampler, step = model.sample, int(getattr(model, "step", getattr(gen, "step_", 0)))
+        source, step = model, int(getattr(model, "step", getattr(gen, "step_", 0)))
     train, holdout = config.split(dataset)
     n = eval_sample_size(len(train))
-    synth, synth_labels = draw_for_report(sampler, train, n, seed=seed,
-                                          conditional=bool(getattr(gen, "conditional", False)))
+    synth, synth_labels = draw_for_report(source, n, seed=seed)
     rep = report(train, synth, synth_labels=synth_labels, holdout=holdout, seed=seed, tsne=tsne,
                  progress=progress, **kwargs)
     rep.meta.update({"run_id": run_dir.name, "generator": config.generator, "step": step, "n_sampled": n,
