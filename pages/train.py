@@ -257,7 +257,7 @@ with live_col:
                         st.plotly_chart(shown.figure, key="sample_scatter", width="stretch")
                         if shown.caption:
                             st.caption(shown.caption)
-                        modes = coverage_note(snap.preview_points, run_ds.meta)
+                        modes = coverage_note(snap.preview_points, run_ds.meta, snap.preview_step)
                         if modes and modes[1]:
                             st.warning(modes[0], icon=":material/warning:")
                         elif modes:

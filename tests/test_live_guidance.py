@@ -60,6 +60,8 @@ def test_mode_collapse_note_on_the_ring():
     pts = modes[rng.integers(3, size=1000)] + std * rng.standard_normal((1000, 2))
     text, collapsed = coverage_note(pts, meta)
     assert collapsed and text.startswith("mode collapse: 3 of 8 modes covered")
+    # ...but not in the first steps: a fresh generator starts with every sample near the origin
+    assert coverage_note(pts, meta, step=5)[1] is False and coverage_note(pts, meta, step=500)[1] is True
     # an untrained generator spread everywhere is not "collapse", just not there yet
     text, collapsed = coverage_note(rng.normal(0, 1.5, (1000, 2)), meta)
     assert not collapsed and "of 8 modes covered" in text

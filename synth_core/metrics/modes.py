@@ -45,17 +45,24 @@ def mode_coverage(samples: np.ndarray, modes: np.ndarray, std: float, n_sigma: f
 
 #: share of samples that must sit near some mode before "fewer modes covered" reads as mode collapse (an
 #: untrained generator whose samples are still spread everywhere covers few modes too, but has not collapsed)
-COLLAPSE_MIN_HIGH_QUALITY = 0.3
+COLLAPSE_MIN_HIGH_QUALITY = 0.1
 
 
-def coverage_note(samples: np.ndarray, meta: dict) -> tuple[str, bool] | None:
+#: steps before which few covered modes is the starting point, not a collapse (a fresh generator's samples
+#: all sit near the origin: on the 25-Gaussian grid that is "1 of 25 modes", 100% near a mode, at step 5)
+COLLAPSE_MIN_STEP = 200
+
+
+def coverage_note(samples: np.ndarray, meta: dict, step: int | None = None) -> tuple[str, bool] | None:
     """For data with known modes (``meta["modes"]``, ``meta["mode_std"]``: the toy mixtures), a line for
     the live view and whether it is mode collapse: "mode collapse: 3 of 8 modes covered (...)". None for
-    data without known modes."""
+    data without known modes. ``step``: the training step of ``samples`` (no collapse is called before
+    ``COLLAPSE_MIN_STEP``)."""
     if not meta or "modes" not in meta or "mode_std" not in meta or samples is None or len(samples) == 0:
         return None
     mc = mode_coverage(samples, np.asarray(meta["modes"], dtype=np.float64), float(meta["mode_std"]))
     near = f"{mc.high_quality:.0%} of samples within 3 std of a mode"
-    if mc.modes_covered < mc.n_modes and mc.high_quality >= COLLAPSE_MIN_HIGH_QUALITY:
+    early = step is not None and step < COLLAPSE_MIN_STEP
+    if mc.modes_covered < mc.n_modes and mc.high_quality >= COLLAPSE_MIN_HIGH_QUALITY and not early:
         return f"mode collapse: {mc.modes_covered} of {mc.n_modes} modes covered ({near})", True
     return f"{mc.modes_covered} of {mc.n_modes} modes covered ({near})", False
