@@ -13,6 +13,18 @@ from synth_core.data import Dataset, load_dataset
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
+# Statistical and training tests take their seeds from stat_seed(). SYNTHLAB_TEST_SEED=k shifts every
+# such seed by k (default 0: the seeds the documented numbers were measured with), so CI can rerun them
+# on another seed set, e.g. `SYNTHLAB_TEST_SEED=7 make test`. Their thresholds hold with margin on any
+# seed set (bench/margins.py measures them over seeds and torch thread counts 1 and 2). Oracle and
+# recorded-value tests keep their fixed seeds.
+SEED_OFFSET = int(os.environ.get("SYNTHLAB_TEST_SEED", "0") or 0)
+
+
+def stat_seed(base: int = 0) -> int:
+    """The seed a statistical test uses in place of ``base``: ``base`` plus SYNTHLAB_TEST_SEED."""
+    return base + SEED_OFFSET
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _session_cache(tmp_path_factory):

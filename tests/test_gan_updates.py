@@ -6,9 +6,10 @@ import pytest
 import torch
 from torch import nn
 
+from synth_core.data import Dataset
 from synth_core.generators import get_generator
 
-from .conftest import tiny_images, tiny_points
+from .conftest import stat_seed, tiny_images, tiny_points
 
 SMALL = {"gan": dict(batch_size=32, width=16, z_dim=4),
          # the recorded numbers below predate WGAN-GP's points defaults: pin the old ones
@@ -168,28 +169,51 @@ def test_critic_gradient_matches_closed_form(name):
         assert np.allclose(grad, (1 - sig)[:, None] * w, atol=1e-6)
 
 
-@pytest.mark.parametrize("name,steps,over", [
-    ("gan", 40, dict(batch_size=64, width=32, lr_d=1e-3)),
-    ("wgan_gp", 8, dict(batch_size=64, width=32, n_critic=5, lr_d=1e-3)),
-])
-def test_arrows_point_toward_the_data_on_a_ring(name, steps, over):
-    """After D has learnt a little, moving each fake a step of 0.2 along its arrow brings most fakes
-    closer to the data, on average by well over a third of the step (0.2 = heading straight at it)."""
-    g = _gen(name, seed=0, **over)
+# (steps, params). WGAN-GP's critic starts with the wrong sign on some seeds (D(real) < D(fake)) and
+# needs 10-40 steps (50-200 critic updates) to turn: at 8 steps 4 of 16 seeds still pointed away.
+ARROW_RUNS = {"gan": (40, dict(batch_size=64, width=32, lr_d=1e-3)),
+              "wgan_gp": (40, dict(batch_size=64, width=32, n_critic=5, lr_d=1e-3))}
+
+
+def shifted_ring(shift: float = 4.0) -> Dataset:
+    """tiny_points' ring (radius 2) moved ``shift`` along x. G starts as a small blob at the origin, so
+    the data lies clearly to one side of the fakes and "toward the data" has one answer (+x, toward the
+    nearest ring point (2, 0)). With the ring centred on the blob every direction leads out to the ring
+    at once, and the optimal WGAN critic's push there is ~0 (the centre minimises the mean distance to a
+    circle): arrows at such fakes point anywhere (measured: 5-100% of fakes moved closer, by seed)."""
+    pts = tiny_points(512)
+    return Dataset(name="ring8-shifted", kind="points", x=(pts.x + np.float32([shift, 0.0])).astype(np.float32),
+                   y=pts.y, classes=pts.classes)
+
+
+def arrow_gain(name: str, seed: int) -> tuple[float, float]:
+    """Train ``name`` on shifted_ring() for ARROW_RUNS' steps, then move 256 fakes a step of 0.2 along
+    their critic arrows. Returns (share of fakes that end closer to their nearest data point, mean
+    decrease of that distance)."""
+    steps, over = ARROW_RUNS[name]
+    g = get_generator(name)(**{**SMALL[name], **over}).setup(shifted_ring(), seed=seed)
     for _ in range(steps):
         g.train_step()
     data = g.dataset_.x
-    fake = g.sample(256, seed=1)
-    _, d = g.critic(fake, grad=True)
-    u = d / np.linalg.norm(d, axis=1, keepdims=True)
 
     def nn_dist(p):
         return np.sqrt(((p[:, None] - data[None]) ** 2).sum(-1)).min(1)
 
-    before = nn_dist(fake)
-    along = before - nn_dist(fake + 0.2 * u)
-    assert (along > 0).mean() > 0.7
-    assert along.mean() > 0.08
+    fake = g.sample(256, seed=1)
+    _, d = g.critic(fake, grad=True)
+    u = d / np.linalg.norm(d, axis=1, keepdims=True)
+    along = nn_dist(fake) - nn_dist(fake + 0.2 * u)
+    return float((along > 0).mean()), float(along.mean())
+
+
+@pytest.mark.parametrize("name", sorted(ARROW_RUNS))
+def test_arrows_point_toward_the_data_on_a_ring(name):
+    """Once D has learnt, moving each fake a step of 0.2 along its arrow brings nearly every fake closer to
+    the data, on average by over 0.12 (0.2 = heading straight at it), on each of two seeds. Measured over
+    seeds 0-15 and 1-2 threads: every fake closer on every seed, mean gain 0.157-0.200 (median 0.197)."""
+    for seed in (stat_seed(0), stat_seed(1)):
+        share, gain = arrow_gain(name, seed)
+        assert share > 0.9 and gain > 0.12, (seed, share, gain)
 
 
 def test_g_ema_samples_from_the_weight_average_and_leaves_training_unchanged():
