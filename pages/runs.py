@@ -7,18 +7,29 @@ import json
 import pandas as pd
 import streamlit as st
 
+from synth_core.data import dataset_info
 from synth_core.errors import SynthLabError
 from synth_core.generators import get_generator
 from synth_core.train import LossHistory
 from synth_core.train.evaluate import SAMPLE_RULE, evaluate_run
-from synth_core.train.export import metrics_csv
+from synth_core.train.export import metrics_csv, synthetic_frame
 from synth_core.train.reports import load_report, report_summary
 from synth_core.train.store import validate_run_id
 from synth_core.ui import session
 from synth_core.ui.downloads import download_panel
+from synth_core.ui.run_picker import trained_model
 from synth_core.viz.compare_runs import (comparison_table, has_nonpositive, loss_keys, overlay_figure,
                                          run_labels, small_multiples_figure)
 from synth_core.viz.figures import loss_figure
+from synth_core.viz.marginals import column_marginals_figure, real_rows
+
+
+def _is_table(dataset: str) -> bool:
+    try:
+        return dataset_info(dataset).kind == "tabular"
+    except SynthLabError:
+        return False
+
 
 ALL_LOSSES = "All losses (small multiples)"
 CONTINUABLE = ("stopped", "finished", "interrupted")
@@ -152,19 +163,37 @@ if rec.state == "interrupted":
     st.warning("This run was interrupted (the server stopped while it trained). Its last checkpoint is kept: "
                "continue it below.")
 
+closed_form = get_generator(rec.config["generator"]).closed_form
 left, right = st.columns([3, 2])
 with left:
     hist = _history_of(rec)
-    if hist["step"]:
+    if closed_form and hist["step"]:  # one closed-form step: its result, not a one-point curve
+        st.markdown("**Fit**")
+        st.caption("Fitted in one closed-form step"
+                   + "".join(f" · {k} = {v[-1]:.4g}" for k, v in hist["losses"].items()))
+    elif hist["step"]:
         st.plotly_chart(loss_figure(hist, height=340), key="runs_loss", width="stretch")
     else:
         st.caption("No training steps recorded.")
 with right:
     samples = rec.sample_files()
-    if samples:
+    if _is_table(rec.config["dataset"]) and rec.checkpoint.is_file():  # a table: its columns, named
+        try:
+            model = trained_model(rec)
+            synth_tab = synthetic_frame(model, model.dataset, 1000, seed=0)
+        except SynthLabError as exc:
+            st.caption(str(exc))
+        else:
+            st.markdown(f"**Columns: real vs synthetic** · {model.source}")
+            st.plotly_chart(column_marginals_figure(real_rows(model.dataset), synth_tab, ncols=2, max_columns=8,
+                                                    row_height=150), key="runs_marginals", width="stretch")
+    elif samples:
         st.image(str(samples[-1]), caption=f"{samples[-1].stem.replace('_', ' ')}", width="stretch")
 
-if rec.state in CONTINUABLE and rec.checkpoint.is_file():
+if closed_form and int(rec.status.get("step", 0) or 0) >= 1:
+    st.caption("Fitted in closed form in one step: there is nothing to continue. Start a new run on the "
+               "**Train** page to refit with other settings.")
+elif rec.state in CONTINUABLE and rec.checkpoint.is_file():
     done = int(rec.status.get("step", 0) or 0)
     planned = int(rec.config.get("steps") or done)
     with st.form("continue_form", border=True):

@@ -23,6 +23,7 @@ from synth_core.train.speed import machine_load, slowdown_notice
 from synth_core.metrics.modes import coverage_note
 from synth_core.ui.widgets import param_form, param_widget, reset_params
 from synth_core.viz.figures import loss_figure
+from synth_core.viz.marginals import column_marginals_figure, real_rows
 from synth_core.viz import views2d
 from synth_core.viz.grid import data_bounds
 from synth_core.viz.text import escape_markdown, format_progress
@@ -170,7 +171,10 @@ with live_col:
         _controls(run, first.status)
         run_ds = session.load_dataset(first.dataset) if first.dataset != ds.name else ds
         # once per page run, not on every poll of the fragment below
-        bounds = data_bounds(run_ds.x) if run_ds.kind != "image" else None
+        bounds = data_bounds(run_ds.x) if run_ds.kind == "points" else None
+        # a table is shown column by column against these real rows (its encoded features mean nothing)
+        real_tab = real_rows(run_ds) if run_ds.kind == "tabular" else None
+        closed = get_generator(first.generator).closed_form  # fitted in one step: no loss curve
 
         view_options = (views.available_views(get_generator(first.generator))
                         if run_ds.kind == "points" and run_ds.x.shape[1] == 2 else [])
@@ -233,8 +237,12 @@ with live_col:
             else:  # 2-D views need room: the view on top, the losses under it
                 samples, chart = st.container(), st.container()
             with chart:
-                st.markdown("**Losses**")
-                if snap.history["step"]:
+                st.markdown("**Fit**" if closed else "**Losses**")
+                if closed:  # one closed-form step: nothing to plot over time, so the fit's result
+                    st.caption("Fitted in one closed-form step" + "".join(f" · {k} = {v:.4g}" for k, v in
+                                                                       snap.last_losses.items())
+                               if snap.history["step"] else "Fitting...")
+                elif snap.history["step"]:
                     # redrawn every second next to a training run: 600 points per curve are plenty for a
                     # chart this size and cost the server and the browser less (bench/overhead.py)
                     st.plotly_chart(loss_figure(snap.history, height=360 if run_ds.kind == "image" else 280,
@@ -246,6 +254,14 @@ with live_col:
                 if run_ds.kind == "image" and snap.preview_png:
                     st.markdown(f"**Samples** · step {max(snap.preview_step, 0):,}")
                     st.image(snap.preview_png, caption="The same fixed noise every snapshot", width="stretch")
+                elif real_tab is not None and snap.preview_points is not None:
+                    st.markdown(f"**Columns: real vs synthetic** · step {max(snap.preview_step, 0):,}")
+                    synth_tab = run_ds.decode(snap.preview_points, snap.preview_labels)
+                    st.plotly_chart(column_marginals_figure(real_tab, synth_tab), key="table_marginals",
+                                    width="stretch")
+                    st.caption(f"Each column of the table: real rows (grey) and {len(synth_tab):,} synthetic rows "
+                               f"from the live model (blue). Numbers: share of rows per bin; categories: share "
+                               f"per level.")
                 elif snap.preview_points is not None:
                     try:
                         shown = views.run_view(run, view if view_options else views.SAMPLES, run_ds.x[:2000],

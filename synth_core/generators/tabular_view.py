@@ -36,6 +36,8 @@ from .tabular_nets import Segment, TabularLayout
 EPS = 1e-7
 #: bump when the view's layout changes: checkpoints record it (older ones trained without a view)
 VERSION = 1
+#: mixed into the spread's seed (any constant; changing it changes every view)
+SPREAD_SALT = 0x5EED_F1E7
 
 
 @dataclass
@@ -87,7 +89,9 @@ class FrequencyView:
         if self.layout.label_seg is not None and not self.joint_label:
             y = np.zeros(len(x), dtype=np.int64)  # the label block is not in the view: any code will do
         internal = self.layout.to_internal(x, y)
-        rng = np.random.default_rng(seed)
+        # salted: a plain default_rng(0) would replay the stream that made many a demo table (and
+        # correlate the spread with the data it encodes)
+        rng = np.random.default_rng(np.random.SeedSequence([SPREAD_SALT, int(seed)]))
         out = np.zeros((len(internal), self.dim), dtype=np.float64)
         for j, (s, cum) in enumerate(self.parts):
             block = internal[:, s.start:s.stop]

@@ -193,6 +193,9 @@ class RunSnapshot:
     #: True while the current rate window holds only time without a speed limit (a slowdown means
     #: something else is taking the CPU, not the user's slider)
     rate_unthrottled: bool = False
+    #: tables: the label codes of ``preview_points`` (None without a label), so a preview decodes to
+    #: every column of the user's table
+    preview_labels: np.ndarray | None = None
 
     @property
     def active(self) -> bool:
@@ -230,6 +233,7 @@ class Run:
         self.preview_step = -1
         self.preview_png: bytes | None = None
         self.preview_points: np.ndarray | None = None
+        self.preview_labels: np.ndarray | None = None
         self.generator: Generator | None = None
         self._t_start: float | None = None
         self._t_active = 0.0          # active seconds before the current active stretch (pauses excluded)
@@ -290,6 +294,10 @@ class Run:
         ckpt = store.load_checkpoint(path / "checkpoint.pt")
         config = RunConfig.from_dict(ckpt["config"])
         done = int(ckpt["step"])
+        gen_cls = get_generator(config.generator)
+        if gen_cls.closed_form and done >= 1:
+            raise ConfigError(f"Run {run_id!r} is a {gen_cls.label}, fitted in closed form in one step: there is "
+                              f"nothing to continue. Start a new run to refit it (with other settings or data).")
         total = steps if steps is not None else (config.steps if done < (config.steps or 0) else done + config.steps)
         if not isinstance(total, int) or total <= done:
             raise ConfigError(f"Run {run_id!r} is already at step {done:,}: continue to more steps than that "
@@ -575,9 +583,12 @@ class Run:
         gen, ds = self.generator, self._dataset
         if gen is None or ds is None or (gen.closed_form and self.step == 0):
             return
+        labels = None
         with self.model_lock:
             if ds.kind == "image":
                 x = gen.preview()
+            elif ds.kind == "tabular":  # fixed seed, label included, classes in the real proportions
+                x, labels = gen.sample_with_labels(POINT_PREVIEW, seed=gen.seed_ + 12345)
             else:
                 x = gen.preview(POINT_PREVIEW)
         if ds.kind == "image":
@@ -590,6 +601,7 @@ class Run:
             points = x
         with self._lock:
             self.preview_step, self.preview_png, self.preview_points = self.step, png, points
+            self.preview_labels = labels
             self._last_preview_t = time.time()
         if not save:
             return
@@ -760,7 +772,7 @@ class Run:
                 dataset=self.config.dataset, generator=self.config.generator,
                 last_update=self.last_update, max_steps_per_s=self.max_steps_per_s,
                 resumed_from=self.resumed_from, early_steps_per_s=self.early_steps_per_s,
-                rate_unthrottled=unthrottled,
+                rate_unthrottled=unthrottled, preview_labels=self.preview_labels,
             )
 
     def sample(self, n: int, condition: Any = None, seed: int | None = None) -> np.ndarray:

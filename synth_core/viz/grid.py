@@ -42,7 +42,9 @@ def scatter_png(points: np.ndarray, bounds: tuple[float, float, float, float], s
     for pts, colour in ((reference, (200, 200, 200)), (points, (31, 119, 180))):
         if pts is None or len(pts) == 0:
             continue
-        pts = np.asarray(pts, dtype=np.float64)[:, :2]
+        pts = np.asarray(pts, dtype=np.float64).reshape(len(pts), -1)[:, :2]
+        if pts.shape[1] < 2:
+            pts = np.concatenate([pts, np.zeros((len(pts), 2 - pts.shape[1]))], axis=1)
         pts = pts[np.isfinite(pts).all(1)]
         for u, v in to_px(pts):
             draw.ellipse((u - 1.5, v - 1.5, u + 1.5, v + 1.5), fill=colour)
@@ -50,6 +52,10 @@ def scatter_png(points: np.ndarray, bounds: tuple[float, float, float, float], s
 
 
 def data_bounds(x: np.ndarray, margin: float = 0.15) -> tuple[float, float, float, float]:
+    """Plot bounds of the first two columns (a table with one column: 0 on the second axis)."""
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    if x.shape[1] < 2:
+        x = np.concatenate([x, np.zeros((len(x), 2 - x.shape[1]))], axis=1)
     lo, hi = np.percentile(x[:, :2], 0.5, axis=0), np.percentile(x[:, :2], 99.5, axis=0)
     span = np.maximum(hi - lo, 1e-6)
     lo, hi = lo - margin * span, hi + margin * span
