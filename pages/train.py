@@ -18,9 +18,9 @@ from synth_core.generators import get_generator, list_generators
 from synth_core.params import Param
 from synth_core.train import Run, RunConfig
 from synth_core.train import views
-from synth_core.ui import session
 from synth_core.train.speed import machine_load, slowdown_notice
 from synth_core.metrics.modes import coverage_note
+from synth_core.ui import session
 from synth_core.ui.widgets import param_form, param_widget, reset_params
 from synth_core.viz.figures import loss_figure
 from synth_core.viz.marginals import column_marginals_figure, real_rows
@@ -201,12 +201,12 @@ with live_col:
                                disabled=not ready, width="stretch", help="Pause and do one training step.")
             cols[2].button("Step ×10", key="step_10", on_click=views.step_and_wait, args=(run, "step", 10),
                            disabled=not ready, width="stretch", help="Pause and do ten whole steps.")
-            cols[3].select_slider("Speed (steps/s)", options=views.SPEEDS, key="train_speed",
-                                  on_change=lambda: run.set_speed(views.speed_limit(st.session_state["train_speed"])),
-                                  help="Slow training down to watch it learn; max = as fast as the machine goes.")
             # the slider shows the run's real limit (widget state is dropped on a page switch, the run's is not)
             if st.session_state.get("train_speed") != views.speed_value(snap.max_steps_per_s):
                 st.session_state["train_speed"] = views.speed_value(snap.max_steps_per_s)
+            cols[3].select_slider("Speed (steps/s)", options=views.SPEEDS, key="train_speed",
+                                  on_change=lambda: run.set_speed(views.speed_limit(st.session_state["train_speed"])),
+                                  help="Slow training down to watch it learn; max = as fast as the machine goes.")
             notes = [t for t in (views.describe_update(snap.last_update), nxt[1] if nxt else None) if t]
             if notes:
                 st.caption(" · ".join(notes))
@@ -218,13 +218,13 @@ with live_col:
                 st.rerun(scope="app")  # buttons and polling follow the new status
             text = f"{STATUS_BADGE.get(snap.status, snap.status)} {format_progress(snap)}"
             st.progress(min(1.0, snap.step / max(snap.total, 1)), text=text)
-            if snap.active:
-                step_row(snap)
-            if snap.status == "queued":
             slow = slowdown_notice(snap, len([r for r in mgr.active() if r.id != run.id and r.status == "running"]),
                                    machine_load())
             if slow:
                 st.warning(slow, icon=":material/speed:")
+            if snap.active:
+                step_row(snap)
+            if snap.status == "queued":
                 st.info(f"Waiting for a free training slot (position {snap.queue_position} in the queue).")
             elif snap.status == "failed":
                 st.error(f"The run failed: {snap.error}")
@@ -270,18 +270,18 @@ with live_col:
                         st.error(str(exc))
                     else:
                         st.markdown(f"**{shown.name}** · step {max(snap.preview_step, 0):,}")
-                        st.plotly_chart(shown.figure, key="sample_scatter", width="stretch")
-                        if shown.caption:
-                            st.caption(shown.caption)
                         modes = coverage_note(snap.preview_points, run_ds.meta, snap.preview_step)
                         if modes and modes[1]:
                             st.warning(modes[0], icon=":material/warning:")
                         elif modes:
                             st.caption(modes[0])
+                        st.plotly_chart(shown.figure, key="sample_scatter", width="stretch")
+                        if shown.caption:
+                            st.caption(shown.caption)
+                        if shown.guide:
+                            st.caption(shown.guide)
                 else:
                     st.markdown("**Samples**")
                     st.caption("Samples appear after the first step.")
-                        if shown.guide:
-                            st.caption(shown.guide)
 
         live_view()
