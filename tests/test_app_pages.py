@@ -133,7 +133,7 @@ def test_runs_page_lists_runs_and_offers_downloads(app, tmp_path):
     assert any("No runs yet" in i.value for i in at.info)
     from synth_core.train import RunConfig
     run = get_manager().submit(RunConfig("ring8", "gaussian"))
-    assert run.join(30)
+    assert run.join(30) and run.status == "finished", run.error
     at.run()
     _no_errors(at)
     assert at.get("dataframe")

@@ -110,7 +110,7 @@ def test_density_views_and_single_step(app):
     contour = [t for t in _view_traces(at) if t["type"] == "contour"]
     assert len(contour) == 1 and contour[0]["name"] == "log density"
     at.button(key="stop").click().run()
-    assert run.join(30)
+    assert run.join(30) and run.status == "stopped"
 
 
 def test_mcmc_trace_view(app):
@@ -123,7 +123,7 @@ def test_mcmc_trace_view(app):
     names = [t["name"] for t in _view_traces(at)]
     assert {"chain", "accepted", "rejected"} <= set(names)
     at.button(key="stop").click().run()
-    assert run.join(30)
+    assert run.join(30) and run.status == "stopped"
 
 
 def test_view_selector_only_for_points(app):
