@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.linalg
-from scipy.stats import ks_2samp, wasserstein_distance
+from scipy.stats import ks_2samp
 
-from synth_core.metrics import dependence, distance, fidelity, privacy
+from synth_core.metrics import distance, fidelity, privacy
 from synth_core.metrics._common import knn_distances, nearest
 from synth_core.metrics.prdc import prdc
 
@@ -82,32 +82,13 @@ def test_mmd_unbiased_matches_brute_force():
     assert 0 < norm < 1
 
 
-def test_ks_wasserstein_tv_match_references():
+def test_ks_statistic_and_snapping_match_references():
+    """(KS/TV complements, correlation and contingency similarity of the decoded table: test_metrics_table.py)"""
     rng = np.random.default_rng(4)
     a, b = rng.standard_normal(300), rng.standard_normal(200) * 1.5 + 0.2
     assert fidelity.ks_statistic(a, b) == pytest.approx(ks_2samp(a, b).statistic, abs=1e-12)
-    out = fidelity.column_shapes(np.c_[a[:200], a[:200].round()], np.c_[b, b.round() + 0.1], {1})
-    assert out["shape"][0] == pytest.approx(1 - ks_2samp(a[:200], b).statistic)
-    assert out["wasserstein"][0] == pytest.approx(wasserstein_distance(a[:200], b) / a[:200].std())
-    # TV on snapped categories by hand
-    r, s = np.array([0, 0, 1, 2.0]), np.array([0.1, 1.2, 1.9, 2.2])
-    assert fidelity.tv_distance(r, s) == pytest.approx(0.5 * (abs(0.5 - 0.25) + abs(0.25 - 0.25) + abs(0.25 - 0.5)))
-
-
-def test_pair_trends():
-    rng = np.random.default_rng(5)
-    x = rng.multivariate_normal([0, 0, 0], [[1, .8, 0], [.8, 1, -.5], [0, -.5, 1]], size=400)
-    sim, mats = dependence.correlation_similarity(x, x, [0, 1, 2])
-    assert sim == pytest.approx(1.0)
-    np.testing.assert_allclose(mats["real"], np.corrcoef(x, rowvar=False), atol=1e-12)
-    indep = rng.standard_normal((400, 3))
-    sim2, _ = dependence.correlation_similarity(x, indep, [0, 1, 2])
-    assert sim2 < 0.8
-    cat = np.c_[rng.integers(0, 3, 400), rng.integers(0, 2, 400)].astype(float)
-    assert dependence.contingency_similarity(cat, cat, {0, 1}) == pytest.approx(1.0)
-    flipped = cat.copy()
-    flipped[:, 1] = (cat[:, 0] > 0)  # a dependence the real data does not have
-    assert dependence.contingency_similarity(cat, flipped, {0, 1}) < 0.8
+    np.testing.assert_array_equal(fidelity.snap_to_levels(np.array([0.1, 1.2, 1.9, 2.2, -5]), np.array([0, 1, 2.0])),
+                                  [0, 1, 2, 2, 0])
 
 
 def test_dcr_flags_copies_and_not_fresh_samples():

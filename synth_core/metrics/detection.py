@@ -12,21 +12,28 @@ from ._common import one_thread
 INFO = {
     "detection_auc": (
         "Detection (C2ST)",
-        "ROC AUC of a gradient-boosted classifier telling real from synthetic samples under 3-fold "
-        "cross-validation (0.5 = indistinguishable); score = 1 - 2 |AUC - 0.5|.",
+        "ROC AUC of the better of two classifiers (gradient boosting and logistic regression) telling real "
+        "from synthetic samples under 3-fold cross-validation (0.5 = indistinguishable); score = 1 - 2 |AUC - 0.5|.",
         "Lopez-Paz & Oquab 2017, Revisiting Classifier Two-Sample Tests; SDMetrics Detection metrics."),
 }
 
 
-def c2st(real: np.ndarray, synth: np.ndarray, *, model: str = "hgb", folds: int = 3, max_n: int = 2500,
+def c2st(real: np.ndarray, synth: np.ndarray, *, model: str = "both", folds: int = 3, max_n: int = 2500,
          seed: int = 0) -> dict[str, float]:
     """Cross-validated ROC AUC of real-vs-synthetic, out-of-fold, on balanced classes.
 
-    ``model``: "hgb" (HistGradientBoosting, catches non-linear differences such as missing modes)
-    or "logreg" (standardised logistic regression: faster, only sees shifted means/linear structure).
+    ``model``: "hgb" (HistGradientBoosting, catches non-linear differences such as missing modes),
+    "logreg" (standardised logistic regression: shifted means and linear structure), or "both" (the
+    default: the AUC farther from 0.5). Why both: on a table whose only fault is one category's
+    frequency (east 45% instead of 25%), boosting over 25 mixed features fitted noise and scored AUC
+    0.49-0.51, while logistic regression found it (0.59-0.60); on a 2-D ring it is the other way round.
     Both sets are subsampled to at most ``max_n`` rows each so the classes are balanced and the
     cost is bounded.
     """
+    if model == "both":
+        runs = [c2st(real, synth, model=m, folds=folds, max_n=max_n, seed=seed) for m in ("hgb", "logreg")]
+        best = max(runs, key=lambda r: abs(r["auc"] - 0.5) if np.isfinite(r["auc"]) else -1.0)
+        return {**best, "auc_hgb": runs[0]["auc"], "auc_logreg": runs[1]["auc"]}
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.metrics import roc_auc_score
 

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._common import as_2d, standardizer
 from .judge import Judge
 
 INFO = {
@@ -45,15 +44,6 @@ class FeatureSpace:
     real: np.ndarray
     synth: np.ndarray
     feature_names: list[str]
-
-
-def tabular_space(real: np.ndarray, synth: np.ndarray, feature_names: list[str] | None = None) -> FeatureSpace:
-    """Standardise both sets with the real mean and std."""
-    r, s = as_2d(real), as_2d(synth)
-    mu, sd = standardizer(r)
-    names = list(feature_names) if feature_names else [f"x{i}" for i in range(r.shape[1])]
-    return FeatureSpace("standardised", f"the {r.shape[1]} raw features, standardised with the real mean and std",
-                        (r - mu) / sd, (s - mu) / sd, names)
 
 
 class MixedEncoder:

@@ -5,10 +5,10 @@ to closest record, DCR); Zhao et al. 2021, "CTAB-GAN" (DCR compared with a real 
 et al. 2020 / synthcity "DCR" privacy metrics.
 
 The question "is this synthetic sample suspiciously close to a training record?" needs a baseline
-for how close an *independent* real sample gets. With a true held-out set (real data the generator
-never saw) the baseline is held-out -> training distances. Without one - SynthLab generators train
-on the whole dataset - the baseline is leave-one-out: each training record's distance to its
-nearest *other* training record. Both estimate the same thing for an honest generator.
+for how close an *independent* real sample gets. A run's holdout (real rows the generator never saw,
+``data/holdout.py``) gives it: holdout -> training distances. A run without one (made before
+holdouts, or on a small dataset) falls back to leave-one-out: each training record's distance to
+its nearest *other* training record, which only approximates it; the report says which was used.
 """
 from __future__ import annotations
 

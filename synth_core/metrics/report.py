@@ -52,7 +52,7 @@ import pandas as pd
 
 from ..data.base import KINDS, Dataset
 from ..errors import ConfigError, DataError
-from . import dependence, detection, distance, features, fidelity, prdc as prdc_mod, privacy, table, utility
+from . import detection, distance, features, fidelity, prdc as prdc_mod, privacy, table, utility
 from ._common import Progress, Score, one_thread, subsample, to_jsonable
 from .judge import Judge, get_judge
 from .stages import STAGES, Inputs
@@ -85,7 +85,7 @@ GROUP_ORDER: dict[str, list[str]] = {
 }
 
 INFO: dict[str, tuple[str, str, str]] = {
-    **table.INFO, **fidelity.INFO, **dependence.INFO, **distance.INFO, **prdc_mod.INFO, **detection.INFO,
+    **table.INFO, **fidelity.INFO, **distance.INFO, **prdc_mod.INFO, **detection.INFO,
     **utility.INFO, **privacy.INFO, **features.INFO,
     "mean_image": (
         "Mean image",
@@ -109,6 +109,8 @@ INFO: dict[str, tuple[str, str, str]] = {
 }
 
 GROUP_FLOOR = 0.02    # smallest group score the geometric mean sees
+#: below this fidelity (0-100) a privacy score is flagged as uninformative (see privacy_caveat)
+UNREALISTIC_FIDELITY = 50.0
 
 
 @dataclass
@@ -356,6 +358,14 @@ def report(real: np.ndarray | Dataset, synth: np.ndarray, kind: str | None = Non
         pg.done(name)
 
     groups, overall, privacy_score, weights = _aggregate(scores, kind)
+    fid = groups.get("fidelity")
+    if privacy_score is not None and "privacy_caveat" not in meta and fid is not None and fid < UNREALISTIC_FIDELITY:
+        # blurry blobs sit at ordinary distances from the training images (averages are close to
+        # everything in pixel space), so DCR alone calls them private: say why that means nothing yet
+        meta["privacy_caveat"] = (f"Privacy is uninformative here: the samples do not look like real data yet "
+                                  f"(fidelity {fid:.0f}/100), so there is nothing to leak. It becomes "
+                                  f"informative once quality is high.")
+        notes.append(meta["privacy_caveat"])
     meta.update({"seed": seed, "max_n": max_n, "holdout": None if hold is None else int(len(hold)),
                  "categorical": sorted(str(c) for c, v in inp.kinds.items() if v in table.DISCRETE_KINDS)})
     meta.pop("modes", None)  # toy-set mode lists are dataset facts, not report facts

@@ -205,6 +205,7 @@ def prdc_stage(inp: Inputs) -> StageResult:
 def detection_stage(inp: Inputs) -> StageResult:
     det = detection.c2st(inp.fs.real, inp.fs.synth, seed=inp.seed)
     return StageResult([score("detection_auc", "detection", det["auc"], det["score"], n_per_class=det["n"],
+                              auc_boosting=det.get("auc_hgb"), auc_logistic=det.get("auc_logreg"),
                               higher_is_better=False)])
 
 
