@@ -226,3 +226,32 @@ def test_metrics_never_imports_train():
             "print([m for m in sys.modules if m.startswith('synth_core.train')])")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert res.returncode == 0 and res.stdout.strip() == "[]", res.stdout + res.stderr
+
+
+def test_train_page_holdout_widget_follows_the_dataset_and_reaches_the_run(monkeypatch, tmp_path):
+    """The Train page's Advanced section shows the holdout from the one declared default (20% on the
+    1,000-row patients table, 0 on 150-row iris) and the run records what the person set."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from synth_core.train import get_manager
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    try:
+        def holdout_widget(dataset: str):
+            at.switch_page("pages/data.py").run()
+            at.selectbox(key="data_select").set_value(dataset).run()
+            at.switch_page("pages/train.py").run()
+            return at.number_input(key=f"w/run/{at.selectbox(key='train_gen_select').value}/holdout")
+
+        assert holdout_widget("patients").value == pytest.approx(0.2)
+        assert holdout_widget("iris").value == 0.0  # an untouched value follows the dataset's default
+        holdout_widget("patients").set_value(0.25).run()
+        at.button(key="start").click().run()
+        run = get_manager().require(at.session_state["run_id"])
+        assert run.join(120) and run.status == "finished", run.error
+        assert json.loads((run.path / "config.json").read_text())["holdout"] == 0.25
+    finally:
+        get_manager().stop_all()
