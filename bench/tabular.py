@@ -46,9 +46,13 @@ def mode_encoded(ds: TabularDataset) -> TabularDataset:
 
 
 def scores(ds: TabularDataset, synth_df: pd.DataFrame, seed: int) -> dict[str, float]:
-    """Column-shape and pair-trend group scores (0-100) of a synthetic table, in ``ds``'s encoding."""
-    x = ds.encoder.transform(synth_df)  # features only: the label is scored through TSTR, not here
-    rep = report(ds, x, seed=seed)
+    """Column-shape and pair-trend group scores (0-100) of a synthetic table: the report scores the
+    decoded table, label column included (a table without its label gets one from a real-trained
+    classifier, and the report says so)."""
+    x = ds.encoder.transform(synth_df)
+    label = ds.schema.label
+    y = ds.encoder.transform_labels(synth_df) if label is not None and label in synth_df else None
+    rep = report(ds, x, synth_labels=y, seed=seed)
     return {"shapes": rep.groups["marginals"], "pairs": rep.groups["pairs"], "overall": rep.overall}
 
 
