@@ -120,42 +120,53 @@ def _wait(pred, timeout=60.0):
     raise AssertionError("condition not met in time")
 
 
-@pytest.mark.parametrize("limit", [2.0])
-def test_known_rate_across_a_real_pause(tmp_path, limit):
-    """A real worker at a speed limit (a known rate): the shown rate stays near it and never above it,
-    before and just after a pause; the pause counts neither in the rate nor in the time trained.
-    Tolerances hold on a loaded 2-core machine: a step of this tiny GAN takes well under 1/limit s."""
+def _active_rate(rows, pauses, step, window=RATE_WINDOW_S):
+    """Independent: steps over active wall time in the ``window`` s before ``step``'s row, from
+    metrics.jsonl's wall-clock ``t`` minus the time paused (from the run's status events)."""
+    def active(t):
+        return t - sum(max(0.0, min(t, b) - a) for a, b in pauses)
+    end = next(r for r in rows if r["step"] == step)
+    older = [r for r in rows if r["step"] < step and active(end["t"]) - active(r["t"]) >= window]
+    ref = older[-1] if older else rows[0]
+    return (step - ref["step"]) / (active(end["t"]) - active(ref["t"]))
+
+
+def test_known_rate_across_a_real_pause(tmp_path):
+    """A real worker at a speed limit (a known rate): the shown rate is never above the limit and agrees
+    with steps over active wall time computed independently from metrics.jsonl, before and just after a
+    pause (the old 50-step window counted the pause: 10 steps after a 5 s pause at 10 steps/s it showed
+    4.41). Whatever the machine's load: if it cannot keep up with the limit, both measures drop together."""
+    limit = 2.0
     statuses: list[tuple[str, float]] = []
     run = Run(RunConfig(dataset="ring8", generator="gan", params={"batch_size": 32, "width": 16},
                         steps=10_000, seed=0), tmp_path, dataset=tiny_points(256))
     run.add_listener(lambda ev: statuses.append((ev.data["status"], ev.time)) if ev.type == "status" else None)
     run.set_speed(limit)
     run.start()
+    shown = []
     try:
-        _wait(lambda: run.step >= 8)
-        before = run.snapshot()
-        assert 0.7 * limit <= before.steps_per_s <= 1.05 * limit, before.steps_per_s
+        _wait(lambda: run.step >= 12, timeout=120)
+        shown.append(run.snapshot())
         run.pause()
         _wait(lambda: run.status == "paused")
-        time.sleep(4.0)
+        time.sleep(6.0)
         paused_at = run.step
         run.resume()
-        _wait(lambda: run.step >= paused_at + 6)
-        after = run.snapshot()
-        # the old 50-step window counted the 4 s pause: about 12 steps over 10 s = 0.6 * limit
-        assert 0.7 * limit <= after.steps_per_s <= 1.05 * limit, after.steps_per_s
-        assert after.eta_s == pytest.approx((after.total - after.step) / after.steps_per_s, rel=0.05)
+        _wait(lambda: run.step >= paused_at + 6, timeout=120)
+        shown.append(run.snapshot())
     finally:
         run.stop()
         run.join(30)
-    # independent: steps over active wall time from metrics.jsonl and the status events' clock
     rows = [json.loads(x) for x in (run.path / "metrics.jsonl").read_text().splitlines()]
     t0 = json.loads((run.path / "status.json").read_text())["t0_epoch"]
     p_start = next(t for s, t in statuses if s == "paused") - t0
     p_end = next(t for s, t in statuses if s == "running" and t - t0 > p_start) - t0
-    first, last = rows[1], rows[-1]
-    active = (last["t"] - first["t"]) - (p_end - p_start)
-    independent = (last["step"] - first["step"]) / active
-    assert independent <= 1.05 * limit
+    for snap in shown:
+        assert 0 < snap.steps_per_s <= 1.05 * limit, snap.steps_per_s
+        independent = _active_rate(rows, [(p_start, p_end)], snap.step)
+        assert snap.steps_per_s == pytest.approx(independent, rel=0.25), (snap.step, snap.steps_per_s, independent)
+        assert snap.eta_s == pytest.approx((snap.total - snap.step) / snap.steps_per_s)
+    # time paused is not "trained" (give or take the step the worker was in when the pause came)
     elapsed = json.loads((run.path / "status.json").read_text())["elapsed_s"]
-    assert elapsed <= last["t"] - (p_end - p_start) + 0.5   # time paused is not "trained"
+    wall = next(t for s, t in statuses if s == "stopped") - t0
+    assert wall - (p_end - p_start) - 2.0 <= elapsed <= wall - (p_end - p_start) + 1.0, (elapsed, wall)
