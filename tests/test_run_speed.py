@@ -69,6 +69,16 @@ def test_rate_and_eta_are_steps_over_active_time_across_a_pause(tmp_path, monkey
     assert RATE_WINDOW_S <= 10
 
 
+def test_a_fast_run_counts_its_slow_per_second_work(tmp_path, monkeypatch):
+    """The 2.5x overstatement: 2 ms steps plus a 0.6 s preview once every 250 steps. A 50-step window
+    (0.1 s) mostly misses the preview and said ~500 steps/s; steps over active time say ~227."""
+    run, clock = _driven_run(tmp_path, monkeypatch)
+    for i in range(3000):
+        _steps(run, clock, 1, 0.002 + (0.6 if i % 250 == 249 else 0.0))
+    truth = 250 / (250 * 0.002 + 0.6)
+    assert run.steps_per_s() == pytest.approx(truth, rel=0.12) and run.steps_per_s() < 1.15 * truth
+
+
 def test_a_new_speed_limit_restarts_the_window_at_the_next_step(tmp_path, monkeypatch):
     run, clock = _driven_run(tmp_path, monkeypatch)
     _steps(run, clock, 100, 0.01)                        # 100 steps/s
