@@ -151,3 +151,23 @@ def test_learn_try_it_vae_starts_with_a_2d_latent(app):
     at.switch_page("pages/train.py").run()
     assert at.number_input(key="w/vae/latent_dim").value == 2
     assert views  # (imported for the speed options)
+
+
+def test_train_page_says_when_training_slowed_down(app):
+    """Below half of the run's own early rate (here: an early rate we pretend it had), the Train page
+    shows a notice with the cause when known; a speed limit the user set is no slowdown."""
+    run = get_manager().submit(RunConfig("ring8", "gan", {"width": 16, "batch_size": 32}, steps=100_000))
+    wait_for(lambda: run.status == "running" and run.snapshot().rate_unthrottled and run.steps_per_s() > 0,
+             timeout=120)
+    run.early_steps_per_s = 1000 * run.steps_per_s()  # as if it had trained 1000x faster at first
+    at = app
+    at.run()
+    at.switch_page("pages/train.py").run()
+    _no_errors(at)
+    notes = " | ".join(w.value for w in at.warning)
+    assert "Training slowed down" in notes and "under half of its early" in notes
+    run.set_speed(1)
+    at.run()
+    assert "Training slowed down" not in " | ".join(w.value for w in at.warning)
+    run.stop()
+    run.join(30)
