@@ -12,7 +12,7 @@ from synth_core.generators.ddpm import DDPM, beta_schedule, ddpm_simple_loss
 from synth_core.generators.diffusion_nets import MLPDenoiser, UNet
 from synth_core.metrics import mode_coverage
 
-from .conftest import tiny_images, tiny_points
+from .conftest import stat_seed, tiny_images, tiny_points
 
 
 def test_registered():
@@ -117,14 +117,16 @@ def test_condition_is_rejected():
         g.sample(4, condition=1)
 
 
-RING_STEPS = 1200
+RING_STEPS = 1500
 
 
-@pytest.mark.slow  # ~19 s single-threaded at load ~2 (up to ~65 s when the 2 cores are shared by other test runs)
+@pytest.mark.slow  # ~24 s single-threaded at load ~2
 def test_ring8_covers_all_modes():
-    """DDPM covers all 8 ring modes with >= 70% high-quality samples (measured: 0.77 at 1200 steps, 0.74 at 1000, 0.82 at 1500)."""
+    """DDPM covers all 8 ring modes with >= 70% high-quality samples. Over seeds 0-3 (bench/margins.py
+    ddpm): 0.68-0.74 at 1,000 steps and 0.74-0.78 at 1,200 (too close to 0.70), 0.82-0.84 at 1,500,
+    0.89-0.90 at 2,000."""
     ds = load_dataset("ring8")
-    g = DDPM(batch_size=512, lr=2e-3).setup(ds, seed=0)
+    g = DDPM(batch_size=512, lr=2e-3).setup(ds, seed=stat_seed(0))
     for _ in range(RING_STEPS):
         g.train_step()
     mc = mode_coverage(g.sample(2000, seed=1), np.array(ds.meta["modes"]), ds.meta["mode_std"])

@@ -13,6 +13,8 @@ from synth_core.generators import get_generator
 from synth_core.generators.vae import negative_elbo
 from synth_core.metrics import mode_coverage
 
+from .conftest import stat_seed
+
 
 def test_negative_elbo_matches_torch_distributions():
     g = torch.Generator().manual_seed(0)
@@ -92,21 +94,27 @@ def test_prior_auto_follows_data_kind_and_sampling_uses_it():
     assert not np.allclose(a, g.sample(64, seed=3))
 
 
-RING_STEPS = 3000  # the VAE's default_steps
+RING_STEPS = 4000
+RING_WINDOW = range(3000, RING_STEPS + 1, 250)  # the snapshots the high-quality share is averaged over
 
 
-@pytest.mark.slow  # ~15 CPU s on one thread
+@pytest.mark.slow  # ~20 CPU s on one thread
 def test_vae_ring8_covers_all_modes():
     """Default parameters on 2-D points (mixture prior, 8-D latent, batch 128, lr 1e-3) cover all 8 ring
-    modes with >= 70% of samples within 3 sigma of a mode. Measured on seed 0: 8/8 and 72% HQ at 2,000
-    steps, 83% at 3,000. With the N(0, I) prior (``prior="normal"``, batch 512, lr 2e-3) it was 8/8 but only
-    32% HQ at 1,500 steps and 42% at 2,800: prior samples from the holes between the encoder's clusters
-    decode between modes."""
+    modes, with >= 70% of samples within 3 sigma of a mode on average over steps 3,000-4,000. At a
+    constant learning rate one snapshot swings by +-0.08 from one 250-step checkpoint to the next (seed 0:
+    0.83 at 3,000, 0.67 at 4,000; seed 1: 0.54 at 2,500), so the test averages five snapshots: 0.78-0.80
+    over seeds 0-3 (bench/margins.py vae). With the N(0, I) prior (``prior="normal"``, batch 512, lr 2e-3)
+    it was 8/8 but only 32% HQ at 1,500 steps and 42% at 2,800: prior samples from the holes between the
+    encoder's clusters decode between modes."""
     ds = load_dataset("ring8")
-    g = get_generator("vae")().setup(ds, seed=0)
-    for _ in range(RING_STEPS):
+    g = get_generator("vae")().setup(ds, seed=stat_seed(0))
+    hq = []
+    for step in range(1, RING_STEPS + 1):
         g.train_step()
-    mc = mode_coverage(g.sample(2000, seed=1), np.array(ds.meta["modes"]), ds.meta["mode_std"])
-    print("vae ring8:", mc.as_dict())
-    assert mc.modes_covered == 8, mc
-    assert mc.high_quality >= 0.70, mc
+        if step in RING_WINDOW:
+            mc = mode_coverage(g.sample(2000, seed=1), np.array(ds.meta["modes"]), ds.meta["mode_std"])
+            assert mc.modes_covered == 8, (step, mc)
+            hq.append(mc.high_quality)
+    print("vae ring8 high-quality shares:", np.round(hq, 3))
+    assert np.mean(hq) >= 0.70, hq
