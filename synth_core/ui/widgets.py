@@ -99,10 +99,6 @@ def param_form(params: tuple[Param, ...], owner: str, *, run_params: tuple[Param
     return values
 
 
-def reset_params(owner: str) -> None:
-    st.session_state.pop(f"_params/{owner}", None)
-    for k in [k for k in st.session_state if isinstance(k, str) and k.startswith(_widget_key(owner, ""))]:
-        del st.session_state[k]
 def set_values(owner: str, values: dict[str, Any]) -> None:
     """Set an owner's form values from outside the form (a run's config after a refresh, a Learn demo):
     the widgets show them the next time they are drawn."""
@@ -112,3 +108,7 @@ def set_values(owner: str, values: dict[str, Any]) -> None:
         st.session_state.pop(_widget_key(owner, name), None)
 
 
+def reset_params(owner: str) -> None:
+    st.session_state.pop(f"_params/{owner}", None)
+    for k in [k for k in st.session_state if isinstance(k, str) and k.startswith(_widget_key(owner, ""))]:
+        del st.session_state[k]
