@@ -245,10 +245,12 @@ def test_runs_page_refuses_bad_run_id_in_url(app):
     _gan_runs(1)
     at = app
     at.query_params["run"] = "../../etc"
-    at.run()
-    at.switch_page("pages/runs.py").run()
+    at.run()  # the page the address opens says why it ignores the run
     assert not at.exception
     assert any("not a valid run id" in w.value for w in at.warning)
+    assert at.query_params["run"] == "cmp-0"  # replaced by a real run, never used as a path
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception
     assert at.selectbox(key="runs_select").value == "cmp-0"
 
 

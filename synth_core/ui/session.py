@@ -23,7 +23,6 @@ from ..errors import SynthLabError
 from ..train import JobManager, Run, get_manager, store
 from ..viz.text import format_progress
 from .widgets import set_values
-from ..viz.text import format_progress
 
 DEFAULT_DATASET = "mnist"
 
@@ -128,7 +127,14 @@ def current_run() -> Run | None:
     """The run this session follows: session state, else ``?run=`` in the URL (survives a refresh),
     else the newest active run of the server (a new tab sees what is training)."""
     mgr = manager()
-    rid = st.session_state.get("run_id") or st.query_params.get("run")
+    url = st.query_params.get(RUN_PARAM)
+    if url is not None:
+        try:
+            store.validate_run_id(url)
+        except SynthLabError as exc:  # never used as a path; say so, then follow a real run
+            st.warning(f"Ignoring the run in the address: {exc}")
+            url = None
+    rid = st.session_state.get("run_id") or url
     run = mgr.get(rid) if rid else None
     if run is None and not st.session_state.get("run_detached"):
         run = mgr.latest()
