@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 
@@ -66,6 +67,10 @@ def test_gan_views_step_by_step_and_speed(app):
     assert "generator update (step complete)" in _captions(at)
     # Step x10: ten whole steps
     at.button(key="step_10").click().run()
+    # the page waits up to 5 s for the ten steps to redraw; a loaded CI machine may need longer
+    deadline = time.time() + 60
+    while run.step < step + 11 and time.time() < deadline:
+        time.sleep(0.05)
     assert run.step == step + 11 and run.status == "paused"
 
     # the decision surface: a heatmap of D(x) in [0, 1] under the points, on a 60x60 grid
