@@ -16,6 +16,7 @@ from synth_core.errors import ConfigError
 from synth_core.generators import get_generator
 from synth_core.train.conditional import matches, parse_where, sample_where, sample_where_labelled
 
+from .conftest import stat_seed
 from .test_gen_ctgan import train
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -113,17 +114,22 @@ def test_conditional_generator_uses_its_label(patients):
     assert (patients.decode(x, y).risk == "low").all()
 
 
+def short_run(name: str, patients: Dataset, seed: int):
+    """CTGAN or TVAE after 20 steps on patients: the rejection tests need them to produce the asked-for
+    values often enough (bench/margins.py conditional measures how often)."""
+    params = dict(width=32, batch_size=100) if name == "ctgan" else dict(width=32, batch_size=100, latent_dim=8)
+    return train(get_generator(name)(**params).setup(patients, seed=seed), 20)
+
+
 def test_ctgan_native_condition_plus_rejection(patients):
-    g = get_generator("ctgan")(width=32, batch_size=100).setup(patients, seed=0)
-    train(g, 20)
+    g = short_run("ctgan", patients, stat_seed(0))
     x, y = sample_where_labelled(g, patients, 100, "risk=low, sex=female", seed=3)
     df = patients.decode(x, y)
     assert (df.risk == "low").all() and (df.sex == "female").all()
 
 
 def test_tvae_filters_on_its_generated_labels(patients):
-    g = get_generator("tvae")(width=32, batch_size=100, latent_dim=8).setup(patients, seed=0)
-    train(g, 20)
+    g = short_run("tvae", patients, stat_seed(0))
     x, y = sample_where_labelled(g, patients, 50, "risk=medium", seed=0)
     assert (patients.decode(x, y).risk == "medium").all()
 

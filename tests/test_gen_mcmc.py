@@ -12,9 +12,12 @@ from synth_core.generators import get_generator
 from synth_core.generators.mcmc import effective_sample_size
 from synth_core.metrics import mode_coverage
 
+from .conftest import stat_seed
 
-def _run(ds: Dataset, steps: int, **params):
-    g = get_generator("mcmc")(**params).setup(ds, seed=0)
+
+def _run(ds: Dataset, steps: int, seed: int | None = None, **params):
+    """MCMC run for ``steps`` steps; seed ``stat_seed(0)`` unless given (bench/margins.py passes others)."""
+    g = get_generator("mcmc")(**params).setup(ds, seed=stat_seed(0) if seed is None else seed)
     losses = [g.train_step() for _ in range(steps)]
     return g, losses
 

@@ -15,6 +15,7 @@ from synth_core.generators import get_generator
 from synth_core.generators.tabular_nets import TabularLayout
 from synth_core.generators.tvae import tvae_loss
 
+from .conftest import stat_seed
 from .test_gen_ctgan import small_table, train
 
 FAST = dict(width=64, batch_size=100, latent_dim=16, lr=2e-3)
@@ -26,14 +27,18 @@ def table():
     return small_table()
 
 
-@pytest.fixture(scope="module")
-def trained(table):
-    ds, _ = table
-    g = get_generator("tvae")(**FAST).setup(ds, seed=0)
+def train_tvae(ds, seed: int):
+    """TVAE trained STEPS steps on the small table; the first step's losses kept as ``first_losses``."""
+    g = get_generator("tvae")(**FAST).setup(ds, seed=seed)
     first = g.train_step()
     train(g, STEPS - 1)
     g.first_losses = first
     return g
+
+
+@pytest.fixture(scope="module")
+def trained(table):
+    return train_tvae(table[0], stat_seed(0))
 
 
 def test_loss_matches_a_torch_distributions_oracle(table):
