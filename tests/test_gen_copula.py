@@ -26,13 +26,26 @@ def _fit(name: str, ds: Dataset, seed: int | None = None):
     return g
 
 
+MOMENT_SAMPLES = 20_000
+
+
+def moment_errors(name: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sample minus training-table means, sample/table variance ratios minus 1, and correlation differences.
+    The reference is the table the model fits, not the distribution it was drawn from: the 4,000-row table's
+    own variance is 5% off the truth in one column, which used 5/8 of the variance tolerance before the
+    model did anything (seed 1 failed, 1.01x the tolerance; bench/margins.py closed)."""
+    ds = _gaussian_table()
+    x = ds.x.astype(np.float64)
+    s = _fit(name, ds, seed).sample(MOMENT_SAMPLES, seed=seed + 1).astype(np.float64)
+    return s.mean(0) - x.mean(0), s.var(0) / x.var(0) - 1, np.corrcoef(s.T) - np.corrcoef(x.T)
+
+
 @pytest.mark.parametrize("name", ["copula", "gaussian"])
 def test_recovers_moments_of_a_correlated_gaussian(name):
-    s = _fit(name, _gaussian_table()).sample(8000, seed=stat_seed(1)).astype(np.float64)
-    np.testing.assert_allclose(s.mean(0), MEAN, atol=0.06)
-    np.testing.assert_allclose(s.var(0), np.diag(COV), rtol=0.08)
-    sd = np.sqrt(np.diag(COV))
-    np.testing.assert_allclose(np.corrcoef(s.T), COV / np.outer(sd, sd), atol=0.04)
+    """Means within 0.06, variances within 8%, correlations within 0.04 of the training table's (measured
+    worst over seeds 0-3, threads 1-2: 0.31x, 0.41x and 0.22x of those tolerances)."""
+    mean, var, corr = moment_errors(name, stat_seed(0))
+    assert np.abs(mean).max() < 0.06 and np.abs(var).max() < 0.08 and np.abs(corr).max() < 0.04, (mean, var, corr)
 
 
 def test_keeps_skewed_and_discrete_marginals():
