@@ -83,7 +83,7 @@ def column_marginals_figure(real: pd.DataFrame, synth: pd.DataFrame, *, max_colu
             fig.add_trace(go.Bar(x=levels, y=sv, name="synthetic", marker_color=SYNTH_COLOUR, width=0.4, offset=0.0,
                                  legendgroup="synthetic", showlegend=first), row=row, col=col)
     fig.update_layout(barmode="overlay", height=60 + nrows * row_height, margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0 + 0.25 / nrows, x=0),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0 + 0.25 / nrows, x=1, xanchor="right"),
                       uirevision="keep", template="plotly_white", bargap=0.05)
     fig.update_annotations(font_size=12)
     fig.update_yaxes(tickformat=".0%", nticks=4)
