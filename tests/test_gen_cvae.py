@@ -15,7 +15,7 @@ CVAE_STEPS = 300
 def test_cvae_digits_generates_the_requested_class():
     ds = load_dataset("digits")
     g = get_generator("cvae")().setup(ds, seed=stat_seed(0))  # conv encoder/decoder, Bernoulli likelihood
-    for _ in range(CVAE_STEPS):  # measured: 99.8% at 300 steps, 100% from 600
+    for _ in range(CVAE_STEPS):  # measured: 0.998-1.000 at 300 steps over seeds 0-3, threads 1-2; 100% from 600
         losses = g.train_step()
     assert set(losses) == {"neg_elbo", "recon", "kl"}
     acc = class_accuracy(g, ds)
