@@ -62,8 +62,12 @@ def _start_training(page, url: str) -> str:
         box.fill(value)
         box.press("Enter")
         settle(page)
+    # a new session already follows the server's newest active run (?run= names it): wait for the
+    # address to name the run this click started
+    before = parse_qs(urlparse(page.url).query).get("run", [None])[0]
     page.locator(".st-key-start button").click()
-    page.wait_for_function("() => new URL(location.href).searchParams.get('run')", timeout=60_000)
+    page.wait_for_function("b => { const r = new URL(location.href).searchParams.get('run'); return r && r !== b; }",
+                           arg=before, timeout=60_000)
     return parse_qs(urlparse(page.url).query)["run"][0]
 
 
