@@ -45,13 +45,17 @@ def shares(s: pd.Series) -> pd.Series:
 # 1. Level shares survive sampling, for every generator that supports tables
 # ----------------------------------------------------------------------------------------------
 #: (steps, tolerance on |real share - synthetic share| for every level of smoker, day and time).
-#: 20,000 synthetic rows, so sampling noise is <= 0.004 (one sd) per share; what is left is how well
-#: the model learnt the 800 training rows. Margins measured over seeds 0-2 x torch threads 1 and 2
-#: (see the report of issue 13): each tolerance is >= 2x the worst gap measured.
+#: 20,000 synthetic rows (DDPM 5,000), so sampling noise is <= 0.004 (0.007) per share; what is left
+#: is how well the model learnt the 800 training rows. Worst gap measured over seeds 0-2 x torch threads 1 and 2
+#: (identical across threads), and the margin tolerance / worst:
+#: marginals 0.007 (2.9x), copula 0.005 (4.0x), gaussian 0.012 (2.5x), kde 0.007 (2.9x), gmm 0.014
+#: (2.1x), mcmc 0.014 (2.1x), realnvp 0.028 (2.1x), ddpm 0.023 (2.1x), vae 0.062 (1.6x), cvae 0.028
+#: (2.1x), tvae 0.022 (2.3x), ctgan 0.057 (1.8x). The VAE's decoder noise blurs each frequency-encoded
+#: column (its share gaps shrink with steps: 0.074 at 200, 0.062 at 500).
 SHARE_CASES: dict[str, tuple[int, float]] = {
-    "marginals": (1, 0.03), "copula": (1, 0.03), "gaussian": (1, 0.04), "kde": (1, 0.03),
-    "gmm": (200, 0.04), "mcmc": (200, 0.04), "realnvp": (300, 0.07), "ddpm": (400, 0.05),
-    "vae": (200, 0.10), "cvae": (200, 0.08), "tvae": (200, 0.07), "ctgan": (200, 0.10),
+    "marginals": (1, 0.02), "copula": (1, 0.02), "gaussian": (1, 0.03), "kde": (1, 0.02),
+    "gmm": (200, 0.03), "mcmc": (200, 0.03), "realnvp": (300, 0.06), "ddpm": (400, 0.05),
+    "vae": (500, 0.10), "cvae": (500, 0.06), "tvae": (400, 0.05), "ctgan": (400, 0.10),
 }
 #: Adversarial models without CTGAN's per-column heads mode-collapse on this table whatever the
 #: encoding (one-hot before the frequency view: gaps 0.7-1.0; with it, measured on seed 0: gan 0.61 at
@@ -64,6 +68,12 @@ NOT_SHARE_FAITHFUL: dict[str, str] = {
 }
 
 
+#: synthetic rows scored per model: DDPM's 1,000-step sampler makes 20,000 rows cost ~30 CPU s
+SAMPLED = {"ddpm": 5_000}
+#: the neural models take 5-30 CPU s each to train here (~2 min together): in the slow set
+SLOW_SHARES = {"realnvp", "ddpm", "vae", "tvae", "ctgan"}
+
+
 def _share_gap(name: str, steps: int, seed: int) -> tuple[float, str]:
     from synth_core.train.export import synthetic_frame
 
@@ -74,7 +84,7 @@ def _share_gap(name: str, steps: int, seed: int) -> tuple[float, str]:
     g = cls().setup(ds, seed=stat_seed(seed))
     for _ in range(1 if cls.closed_form else steps):
         g.train_step()
-    syn = synthetic_frame(g, ds, 20_000, seed=stat_seed(seed))
+    syn = synthetic_frame(g, ds, SAMPLED.get(name, 20_000), seed=stat_seed(seed))
     assert list(syn.columns) == list(df.columns)
     worst, where = 0.0, ""
     for c in ("smoker", "day", "time"):
@@ -91,7 +101,8 @@ def test_share_cases_cover_every_tabular_generator():
     assert not set(SHARE_CASES) & set(NOT_SHARE_FAITHFUL)
 
 
-@pytest.mark.parametrize("name", sorted(SHARE_CASES))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_SHARES else n
+                                  for n in sorted(SHARE_CASES)])
 def test_generator_reproduces_level_shares(name):
     """A rare level (day=Fri, 8%), a Yes/No boolean and the label keep their shares in decoded samples."""
     steps, tol = SHARE_CASES[name]
