@@ -50,9 +50,15 @@ def _sidebar(page) -> str:
 
 
 def _selected(page, key: str) -> str:
-    """The shown value of the selectbox with widget key ``key``."""
-    return page.evaluate(f"""() => {{ const b = document.querySelector('.st-key-{key}');
-        const i = b.querySelector('input'); return (i && i.value ? i.value + ' ' : '') + b.textContent; }}""")
+    """The shown value of the selectbox with widget key ``key``.
+
+    Waits (up to 20 s) until the box shows something: right after a reload the live view's 1 s
+    fragment can re-render the page between ``settle`` and this read, and the box is briefly empty.
+    """
+    js = f"""() => {{ const b = document.querySelector('.st-key-{key}'); if (!b) return '';
+        const i = b.querySelector('input'); return ((i && i.value ? i.value + ' ' : '') + b.textContent).trim(); }}"""
+    page.wait_for_function(js, timeout=20_000)
+    return page.evaluate(js)
 
 
 def _query(page) -> dict[str, str]:
