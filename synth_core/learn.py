@@ -272,11 +272,6 @@ def lessons() -> list[Lesson]:
     return sorted(LESSONS, key=lambda l: rank.get(l.family, len(rank)))
 
 
-def lesson_for(family: str) -> Lesson | None:
-    """The lesson of one family, or None when there is none."""
-    return next((l for l in LESSONS if l.family == family), None)
-
-
 def family_generators(family: str) -> list[type[Generator]]:
     """Registered generators of one family, in registry order."""
     return [g for g in list_generators() if g.family == family]

@@ -87,3 +87,18 @@ def app():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     yield at
     get_manager().stop_all()
+
+
+def live_run(at):
+    """The live Run an AppTest session is following (it must be one this server holds)."""
+    from synth_core.train import get_manager
+
+    run = get_manager().get(at.session_state["run_id"])
+    assert run is not None, f"run {at.session_state['run_id']!r} is not live in this server"
+    return run
+
+
+def trace_names(fig) -> list[str]:
+    """The names of a Plotly figure's traces (figure object or its JSON dict)."""
+    data = fig["data"] if isinstance(fig, dict) else fig.data
+    return [t["name"] if isinstance(t, dict) else t.name for t in data]

@@ -79,3 +79,57 @@ def settle(page, timeout: int = 120_000) -> None:
     """Wait until the app is connected and no script run is in progress."""
     page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]", timeout=timeout)
     page.wait_for_selector("[data-test-script-state=notRunning]", timeout=timeout)
+
+
+@contextlib.contextmanager
+def module_server(tmp_path_factory, name: str, *, own_data: bool = False, **env: str) -> Iterator[tuple[str, Path]]:
+    """The app for one test module: yields (url, runs folder); ``own_data`` gives it a data folder of its
+    own, so uploads and drawn data from other modules never show."""
+    runs = tmp_path_factory.mktemp(f"{name}_runs")
+    if own_data:
+        env = {"SYNTHLAB_DATA_DIR": str(tmp_path_factory.mktemp(f"{name}_data")), **env}
+    with serve_app(runs, **env) as (url, _proc):
+        yield url, runs
+
+
+def screenshot_dir(fallback: Path) -> Path:
+    """Where screenshots go: ``$SYNTHLAB_SCREENSHOT_DIR`` (``assets/`` for the README's pictures) or ``fallback``."""
+    out = Path(os.environ.get("SYNTHLAB_SCREENSHOT_DIR") or fallback)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@contextlib.contextmanager
+def browser_page(pw, *, width: int = 1400, height: int = 2000, timeout: int | None = None):
+    """A fresh headless Chromium page (closed with its browser afterwards)."""
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    try:
+        page = browser.new_page(viewport={"width": width, "height": height})
+        if timeout is not None:
+            page.set_default_timeout(timeout)
+        yield page
+    finally:
+        browser.close()
+
+
+def choose(page, key: str, text: str) -> None:
+    """Pick the option containing ``text`` in the selectbox with widget key ``key``."""
+    import re
+
+    page.locator(f".st-key-{key} [role=combobox]").click()
+    page.get_by_role("option", name=re.compile(re.escape(text))).first.click()
+    settle(page)
+
+
+def goto_page(page, name: str) -> None:
+    """Open the page ``name`` from the sidebar's navigation."""
+    page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=name, exact=True).click()
+    settle(page)
+
+
+def fill_number(page, label: str, value: str) -> None:
+    """Type ``value`` into the number input labelled ``label`` and commit it."""
+    box = page.get_by_role("spinbutton", name=label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    settle(page)

@@ -9,6 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from synth_core.train import get_manager
 
+from .conftest import live_run
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
@@ -74,7 +76,7 @@ def test_train_page_start_pause_stop_and_reattach(app):
     at.number_input(key="w/dcgan/width").set_value(8).run()
     at.button(key="start").click().run()
     _no_errors(at)
-    run = get_manager().require(at.session_state["run_id"])
+    run = live_run(at)
     assert run.config.params["width"] == 8 and run.config.steps == 100_000
     wait_for(lambda: run.step >= 2)
     at.run()
@@ -100,7 +102,7 @@ def test_train_page_points_generator(app):
     at.switch_page("pages/train.py").run()
     at.selectbox(key="train_gen_select").set_value("gaussian").run()
     at.button(key="start").click().run()
-    run = get_manager().require(at.session_state["run_id"])
+    run = live_run(at)
     assert run.join(30) and run.status == "finished"
     at.run()
     _no_errors(at)
@@ -119,7 +121,7 @@ def test_compare_page_real_vs_synthetic(app):
     at.switch_page("pages/train.py").run()
     at.number_input(key="w/run/dcgan/steps").set_value(5).run()
     at.button(key="start").click().run()
-    run = get_manager().require(at.session_state["run_id"])
+    run = live_run(at)
     assert run.join(60) and run.status == "finished"
     at.switch_page("pages/compare.py").run()
     _no_errors(at)
@@ -166,7 +168,7 @@ def test_tabular_dataset_through_every_page(app):
     _no_errors(at)
     assert at.selectbox(key="train_gen_select").value == "copula"
     at.button(key="start").click().run()
-    run = get_manager().require(at.session_state["run_id"])
+    run = live_run(at)
     assert run.join(60) and run.status == "finished", run.error
     at.switch_page("pages/compare.py").run()
     _no_errors(at)

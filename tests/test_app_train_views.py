@@ -9,9 +9,9 @@ from pathlib import Path
 
 
 from synth_core.data import load_dataset
-from synth_core.train import get_manager
 from synth_core.train import views
 
+from .conftest import live_run
 from .test_app_pages import _no_errors, plotly_array, wait_for
 
 
@@ -25,7 +25,7 @@ def _start(at, dataset: str, generator: str, **params):
         at.number_input(key=f"w/{generator}/{k}").set_value(v).run()
     at.button(key="start").click().run()
     _no_errors(at)
-    run = get_manager().require(at.session_state["run_id"])
+    run = live_run(at)
     wait_for(lambda: run.step >= 1 and run.generator is not None)
     return run
 

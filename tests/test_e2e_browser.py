@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from .e2e_support import ARGS, CHROMIUM, serve_app, settle, sync_playwright_or_skip
+from .e2e_support import browser_page, fill_number, module_server, settle, sync_playwright_or_skip
 
 pytestmark = pytest.mark.e2e
 
@@ -15,9 +15,8 @@ sync_playwright = sync_playwright_or_skip()
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("e2e_runs")
-    with serve_app(runs) as (url, _proc):
-        yield url, runs
+    with module_server(tmp_path_factory, "e2e") as served:
+        yield served
 
 
 def _chart_points(page) -> int:
@@ -40,16 +39,13 @@ def _grid_src(page) -> str | None:
 def test_train_dcgan_on_mnist_live(server, tmp_path):
     url, runs = server
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+        with browser_page(pw) as page:
             page.goto(url + "/")
             settle(page)
             assert "MNIST" in page.locator("[data-testid=stMain]").inner_text()
             page.get_by_role("link", name="Train").first.click()
             settle(page)
-            page.get_by_role("spinbutton", name="Width", exact=True).fill("16")
-            page.get_by_role("spinbutton", name="Width", exact=True).press("Enter")
+            fill_number(page, "Width", "16")
             settle(page)
             page.locator(".st-key-start button").click()
             # the loss chart and the sample grid appear...
@@ -73,8 +69,6 @@ def test_train_dcgan_on_mnist_live(server, tmp_path):
             page.locator(".st-key-stop button").click()
             page.wait_for_function(
                 "() => document.body.innerText.includes('stopped')", timeout=60_000)
-        finally:
-            browser.close()
     [run_dir] = [p for p in runs.iterdir() if p.is_dir()]
     assert (run_dir / "checkpoint.pt").is_file()
     assert len(list((run_dir / "samples").glob("step_*.png"))) >= 2

@@ -4,14 +4,14 @@ and the person's own data (?run= and ?owner= in the address, kept across page sw
 Screenshots go to ``$SYNTHLAB_SCREENSHOT_DIR`` when set, else to the test's temp folder."""
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .e2e_support import ARGS, CHROMIUM, serve_app, settle, sync_playwright_or_skip
+from .e2e_support import (browser_page, choose, fill_number, goto_page, module_server, screenshot_dir, settle,
+                          sync_playwright_or_skip)
 
 pytestmark = pytest.mark.e2e
 
@@ -22,27 +22,13 @@ PAGES = ["Data", "Train", "Compare", "Runs", "Latent space", "Learn"]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("e2e_truth_runs")
-    with serve_app(runs, SYNTHLAB_DATA_DIR=str(tmp_path_factory.mktemp("e2e_truth_data"))) as (url, _proc):
-        yield url, runs
+    with module_server(tmp_path_factory, "e2e_truth", own_data=True) as served:
+        yield served
 
 
 @pytest.fixture
 def shots(tmp_path) -> Path:
-    out = Path(os.environ.get("SYNTHLAB_SCREENSHOT_DIR") or tmp_path)
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def _choose(page, key: str, text: str) -> None:
-    page.locator(f".st-key-{key} [role=combobox]").click()
-    page.get_by_role("option", name=re.compile(re.escape(text))).first.click()
-    settle(page)
-
-
-def _goto_page(page, name: str) -> None:
-    page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=name, exact=True).click()
-    settle(page)
+    return screenshot_dir(tmp_path)
 
 
 def _sidebar(page) -> str:
@@ -71,10 +57,7 @@ def test_no_external_requests_and_no_console_errors(server):
     outside: list[str] = []
     errors: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 2000})
-            page.set_default_timeout(90_000)
+        with browser_page(pw, timeout=90_000) as page:
             page.on("request", lambda r: outside.append(r.url)
                     if urlparse(r.url).scheme in ("http", "https", "ws", "wss") and urlparse(r.url).hostname != host
                     else None)
@@ -83,25 +66,23 @@ def test_no_external_requests_and_no_console_errors(server):
             page.on("response", lambda r: errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
             page.goto(url + "/")
             settle(page)
-            _choose(page, "data_select", "8 Gaussians")
+            choose(page, "data_select", "8 Gaussians")
             for name in PAGES[1:] + PAGES[:1]:
-                _goto_page(page, name)
+                goto_page(page, name)
                 assert "Traceback" not in page.locator("[data-testid=stMain]").inner_text()
             # a run on the way (live charts, the sidebar's progress), then every page again
-            _goto_page(page, "Train")
-            _choose(page, "train_gen_select", "Gaussian mixture")
+            goto_page(page, "Train")
+            choose(page, "train_gen_select", "Gaussian mixture")
             page.locator(".st-key-start button").click()
             settle(page)
             page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=90_000)
             for name in PAGES[1:] + PAGES[:1]:
-                _goto_page(page, name)
+                goto_page(page, name)
             # a refresh of the default page (on another page's address Streamlit's frontend first probes
             # <page>/_stcore/health, a 404 it then recovers from: its own base-path discovery)
             page.reload()
             settle(page)
             icon = page.evaluate("() => Array.from(document.querySelectorAll('link[rel*=icon]')).map(l => l.href)")
-        finally:
-            browser.close()
     assert icon and all(urlparse(h).hostname in (host, None) or h.startswith("data:") for h in icon), icon
     assert not outside, f"requests to other hosts: {sorted(set(outside))[:10]}"
     assert not errors, errors[:10]
@@ -110,28 +91,23 @@ def test_no_external_requests_and_no_console_errors(server):
 def test_refresh_restores_the_form_and_the_sidebar_follows_the_new_run(server, shots):
     url, _ = server
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1300})
-            page.set_default_timeout(90_000)
+        with browser_page(pw, height=1300, timeout=90_000) as page:
             page.goto(url + "/")
             settle(page)
             owner = _query(page).get("owner")
             assert owner, page.url
-            _choose(page, "data_select", "8 Gaussians")
-            _goto_page(page, "Train")
+            choose(page, "data_select", "8 Gaussians")
+            goto_page(page, "Train")
             assert _query(page).get("owner") == owner  # kept across a page switch
             # a first, quick run...
-            _choose(page, "train_gen_select", "Gaussian mixture")
+            choose(page, "train_gen_select", "Gaussian mixture")
             page.locator(".st-key-start button").click()
             settle(page)
             page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').innerText"
                                    ".includes('gmm')", timeout=30_000)
             # ...then the WGAN-GP: the sidebar's "Run:" line follows it at once
-            _choose(page, "train_gen_select", "WGAN-GP")
-            page.get_by_role("spinbutton", name="Steps", exact=True).fill("100000")
-            page.get_by_role("spinbutton", name="Steps", exact=True).press("Enter")
-            settle(page)
+            choose(page, "train_gen_select", "WGAN-GP")
+            fill_number(page, "Steps", "100000")
             page.locator(".st-key-start button").click()
             settle(page)
             page.wait_for_function("() => /wgan_gp.*ring8/.test(document.querySelector('[data-testid=stSidebar]')"
@@ -144,7 +120,7 @@ def test_refresh_restores_the_form_and_the_sidebar_follows_the_new_run(server, s
             page.reload()
             settle(page)
             if "Train" not in page.locator("[data-testid=stMain] h1").first.inner_text():
-                _goto_page(page, "Train")
+                goto_page(page, "Train")
             main = page.locator("[data-testid=stMain]").inner_text()
             assert "8 Gaussians" in main and "MNIST" not in main.split("Hyperparameters")[0]
             assert "WGAN-GP" in _selected(page, "train_gen_select")
@@ -154,5 +130,3 @@ def test_refresh_restores_the_form_and_the_sidebar_follows_the_new_run(server, s
             page.screenshot(path=str(shots / "train_after_refresh.png"))
             page.locator(".st-key-stop").get_by_role("button").click()
             page.wait_for_function("() => document.body.innerText.includes('stopped')", timeout=60_000)
-        finally:
-            browser.close()

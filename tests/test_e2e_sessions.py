@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .e2e_support import ARGS, CHROMIUM, serve_app, settle, sync_playwright_or_skip
+from .e2e_support import ARGS, CHROMIUM, fill_number, module_server, settle, sync_playwright_or_skip
 
 MAX_CONCURRENT = 1
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -20,9 +20,8 @@ sync_playwright = sync_playwright_or_skip()
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("e2e_sessions_runs")
-    with serve_app(runs, SYNTHLAB_MAX_RUNS=str(MAX_CONCURRENT)) as (url, _proc):
-        yield url, runs
+    with module_server(tmp_path_factory, "e2e_sessions", SYNTHLAB_MAX_RUNS=str(MAX_CONCURRENT)) as served:
+        yield served
 
 
 def _disk_states(runs: Path) -> dict[str, str]:
@@ -58,10 +57,7 @@ def _open(page, url: str, link: str | None = None) -> float:
 def _start_training(page, url: str) -> str:
     _open(page, url, "Train")
     for label, value in (("Steps", "1000000"), ("Width", "8")):
-        box = page.get_by_role("spinbutton", name=label, exact=True)
-        box.fill(value)
-        box.press("Enter")
-        settle(page)
+        fill_number(page, label, value)
     # a new session already follows the server's newest active run (?run= names it): wait for the
     # address to name the run this click started
     before = parse_qs(urlparse(page.url).query).get("run", [None])[0]

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from .e2e_support import ARGS, CHROMIUM, serve_app, settle, sync_playwright_or_skip
+from .e2e_support import (browser_page, choose, fill_number, module_server, screenshot_dir, settle,
+                          sync_playwright_or_skip)
 
 pytestmark = pytest.mark.e2e
 
@@ -20,23 +21,13 @@ sync_playwright = sync_playwright_or_skip()
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("e2e_teach_runs")
-    with serve_app(runs, SYNTHLAB_DATA_DIR=str(tmp_path_factory.mktemp("e2e_teach_data"))) as (url, _proc):
-        yield url, runs
+    with module_server(tmp_path_factory, "e2e_teach", own_data=True) as served:
+        yield served
 
 
 @pytest.fixture
 def shots(tmp_path) -> Path:
-    out = Path(os.environ.get("SYNTHLAB_SCREENSHOT_DIR") or tmp_path)
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def _choose(page, key: str, text: str) -> None:
-    """Pick ``text`` in the selectbox with widget key ``key``."""
-    page.locator(f".st-key-{key} [role=combobox]").click()
-    page.get_by_role("option", name=re.compile(re.escape(text))).first.click()
-    settle(page)
+    return screenshot_dir(tmp_path)
 
 
 def _click(page, key: str) -> None:
@@ -78,17 +69,13 @@ def _view(page, name: str) -> None:
 def _start(page, url: str, dataset: str, generator: str, **numbers: str) -> None:
     page.goto(url + "/")
     settle(page)
-    _choose(page, "data_select", dataset)
+    choose(page, "data_select", dataset)
     page.get_by_role("link", name="Train").first.click()
     settle(page)
-    _choose(page, "train_gen_select", generator)
-    page.get_by_role("spinbutton", name="Steps", exact=True).fill("100000")
-    page.get_by_role("spinbutton", name="Steps", exact=True).press("Enter")
-    settle(page)
+    choose(page, "train_gen_select", generator)
+    fill_number(page, "Steps", "100000")
     for label, value in numbers.items():
-        page.get_by_role("spinbutton", name=label, exact=True).fill(value)
-        page.get_by_role("spinbutton", name=label, exact=True).press("Enter")
-        settle(page)
+        fill_number(page, label, value)
     page.locator(".st-key-start button").click()
     settle(page)
 
@@ -96,9 +83,7 @@ def _start(page, url: str, dataset: str, generator: str, **numbers: str) -> None
 def test_gan_step_by_step_surface_and_arrows(server, shots):
     url, _ = server
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+        with browser_page(pw) as page:
             page.set_default_timeout(90_000)  # a loaded CI machine can be slow to redraw
             _start(page, url, "8 Gaussians", "GAN (MLP)", Width="32")
             page.wait_for_selector(".st-key-step_d button:not([disabled])", timeout=90_000)
@@ -138,16 +123,12 @@ def test_gan_step_by_step_surface_and_arrows(server, shots):
             page.wait_for_function(f"() => /step {before + 10} \\//.test(document.body.innerText)", timeout=30_000)
             _click(page, "stop")
             page.wait_for_function("() => document.body.innerText.includes('stopped')", timeout=60_000)
-        finally:
-            browser.close()
 
 
 def test_mcmc_density_and_trace(server, shots):
     url, _ = server
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+        with browser_page(pw) as page:
             page.set_default_timeout(90_000)  # a loaded CI machine can be slow to redraw
             _start(page, url, "Two moons", "MCMC")
             page.wait_for_selector(".st-key-step_one button:not([disabled])", timeout=90_000)
@@ -166,5 +147,3 @@ def test_mcmc_density_and_trace(server, shots):
             page.wait_for_selector(".st-key-draw_preview .js-plotly-plot", timeout=30_000)
             page.locator("[data-testid=stExpander]").filter(has_text="Draw your own data").screenshot(
                 path=str(shots / "view_draw.png"))
-        finally:
-            browser.close()

@@ -31,7 +31,7 @@ def test_gan_ring8_runs_and_reports_finite_numbers():
     # measured 0.34-0.72 over seeds 0-5 and 1-2 threads
     assert before > 1.5 and ring_error(s) < 1.0, (before, ring_error(s))
     mc = mode_coverage(s, np.array(ds.meta["modes"]), ds.meta["mode_std"])
-    print("gan ring8:", mc.as_dict())
+    print("gan ring8:", mc)
 
 
 def test_gan_spectral_norm_and_images():

@@ -23,7 +23,7 @@ def _ring(bandwidth: str, seed: int | None = None):
 
 def test_cv_bandwidth_covers_all_ring_modes():
     cov, losses = _ring("cv")
-    assert cov.modes_covered == 8 and cov.high_quality >= 0.7, cov.as_dict()
+    assert cov.modes_covered == 8 and cov.high_quality >= 0.7, cov
     assert losses["bandwidth"] < 0.02  # in standard-deviation units: far below Scott's ~0.2
 
 

@@ -22,6 +22,8 @@ from synth_core.train import Run, RunConfig, load_generator, store
 from synth_core.train.evaluate import EVAL_MAX_SAMPLES, EVAL_MIN_SAMPLES, eval_sample_size, evaluate_run
 from synth_core.train.reports import load_report
 
+from .conftest import live_run
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -250,7 +252,7 @@ def test_train_page_holdout_widget_follows_the_dataset_and_reaches_the_run(monke
         assert holdout_widget("iris").value == 0.0  # an untouched value follows the dataset's default
         holdout_widget("patients").set_value(0.25).run()
         at.button(key="start").click().run()
-        run = get_manager().require(at.session_state["run_id"])
+        run = live_run(at)
         assert run.join(120) and run.status == "finished", run.error
         assert json.loads((run.path / "config.json").read_text())["holdout"] == 0.25
     finally:

@@ -10,6 +10,8 @@ from synth_core.metrics.modes import coverage_note
 from synth_core.train import views
 from synth_core.viz import views2d
 
+from .conftest import trace_names
+
 BOUNDS = (-3.0, 3.0, -3.0, 3.0)
 
 
@@ -22,7 +24,7 @@ def _surface(probability: bool):
 
 def test_real_points_stand_out_above_the_surface_with_a_legend():
     fig = _surface(True)
-    names = views2d.trace_names(fig)
+    names = trace_names(fig)
     assert names == ["D surface", "real", "generated"]           # points drawn after (above) the heatmap
     real = fig.data[1]
     assert real.marker.size >= 6 and real.marker.color == "#111827" and real.marker.line.color == "white"

@@ -172,13 +172,13 @@ def test_exports(tmp_path):
     import csv
     import io
 
-    from synth_core.train.export import history_from_metrics, metrics_csv, samples_csv, samples_npz
-    from synth_core.train.store import read_metrics
+    from synth_core.train import LossHistory
+    from synth_core.train.export import metrics_csv, samples_csv, samples_npz
 
     run = Run(RunConfig("digits", "dcgan", {"batch_size": 16, "width": 8}, steps=5), tmp_path).run_sync()
     rows = list(csv.DictReader(io.StringIO(metrics_csv(run.path).decode())))
     assert [int(r["step"]) for r in rows] == [1, 2, 3, 4, 5] and "loss_g" in rows[0]
-    hist = history_from_metrics(read_metrics(run.path / "metrics.jsonl"))
+    hist = LossHistory.from_metrics(run.path / "metrics.jsonl").copy()
     assert hist["step"] == [1, 2, 3, 4, 5] and set(hist["losses"]) == {"loss_d", "loss_g", "D(x)", "D(G(z))"}
     x = run.sample(7, seed=0)
     arr = np.load(io.BytesIO(samples_npz(x, run._dataset)))["x"]

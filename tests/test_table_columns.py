@@ -250,14 +250,15 @@ def test_train_page_shows_a_tables_columns_and_a_closed_form_fit(app, capsys):
     import json
 
     from synth_core.cli import main
-    from synth_core.train import get_manager
+
+    from .conftest import live_run
 
     at = app.run()
     at.selectbox(key="data_select").set_value("patients").run()
     at.switch_page("pages/train.py").run()
     at.selectbox(key="train_gen_select").set_value("copula").run()
     at.button(key="start").click().run()
-    run = get_manager().require(at.session_state["run_id"])
+    run = live_run(at)
     assert run.join(60) and run.status == "finished", run.error
     at.run()
     assert not at.exception, [e.message for e in at.exception]

@@ -11,7 +11,7 @@ from synth_core.train import views
 from synth_core.viz import views2d
 from synth_core.viz.grid import data_bounds
 
-from .conftest import tiny_points, tiny_tabular
+from .conftest import tiny_points, tiny_tabular, trace_names
 
 BOUNDS = (-3.0, 3.0, -2.0, 2.0)
 
@@ -55,7 +55,7 @@ def test_samples_and_surface_figures():
     z = np.random.default_rng(2).uniform(size=(5, 7))
     fig = views2d.decision_surface_view(xs, ys, z, real, fake, BOUNDS)
     _check_frame(fig)
-    assert views2d.trace_names(fig) == ["D surface", "real", "generated"]
+    assert trace_names(fig) == ["D surface", "real", "generated"]
     assert fig.data[0].type == "heatmap" and (fig.data[0].zmin, fig.data[0].zmax) == (0.0, 1.0)
     wfig = views2d.decision_surface_view(xs, ys, 50 * z - 10, real, fake, BOUNDS, probability=False)
     assert wfig.data[0].zmin < np.median(50 * z - 10) < wfig.data[0].zmax
@@ -74,7 +74,7 @@ def test_density_and_trace_figures():
     acc = np.array([[True, False]] * t)
     fig = views2d.mcmc_trace_view(prop, prop, acc, np.zeros((3, 2)), BOUNDS)
     _check_frame(fig)
-    names = views2d.trace_names(fig)
+    names = trace_names(fig)
     assert names.count("chain") == 2 and names.count("accepted") == 2 and names.count("rejected") == 2
     rejected = [tr for tr in fig.data if tr.name == "rejected"]
     assert len(rejected[0].x) == 0 and len(rejected[1].x) == t and "x" in rejected[1].marker.symbol
@@ -94,7 +94,7 @@ def test_gan_views_from_live_model(name, params):
     lock = threading.Lock()
     v = views.build_view(g, views.ARROWS, g.dataset_.x, fake, b, lock=lock)
     assert v.name == views.ARROWS and v.caption is None and not lock.locked()
-    assert views2d.trace_names(v.figure) == ["D surface", "real", "generated", "G gradient", "arrow heads"]
+    assert trace_names(v.figure) == ["D surface", "real", "generated", "G gradient", "arrow heads"]
     v = views.build_view(g, views.DENSITY, g.dataset_.x, fake, b)
     assert v.name == views.SAMPLES and "no density" in v.caption  # degrades with a one-line reason
 

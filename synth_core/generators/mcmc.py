@@ -76,6 +76,8 @@ class MCMCGenerator(Generator):
     label = "MCMC (Metropolis-Hastings / MALA)"
     family = "mcmc"
     supports = frozenset({"points", "tabular"})
+    has_log_density = True  # the fitted target density
+    has_trace = True
     default_steps = 100
     paper = ("Metropolis et al. 1953; Hastings 1970, Biometrika 57(1); "
              "Roberts & Tweedie 1996, Exponential convergence of Langevin distributions (Bernoulli)")
@@ -124,7 +126,7 @@ class MCMCGenerator(Generator):
         self.window_ = torch.zeros((0, hp["n_chains"], x.shape[1]), dtype=torch.float64)
         self._trace: deque[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = deque(maxlen=TRACE_LEN)
 
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+    def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Log-density of the fitted target at ``x`` (N×D), differentiable."""
         fn: Callable[..., torch.Tensor] = gmm_log_prob if self.hparams["density"] == "gmm" else kde_log_prob
         return fn(x.reshape(len(x), -1).double(), self.target_)
@@ -132,10 +134,10 @@ class MCMCGenerator(Generator):
     def _logp_grad(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.hparams["method"] == "mh":  # random walk needs no gradient
             with torch.no_grad():
-                return self.log_prob(x), torch.zeros_like(x)
+                return self._log_prob(x), torch.zeros_like(x)
         with torch.enable_grad():
             xg = x.detach().requires_grad_(True)
-            lp = self.log_prob(xg)
+            lp = self._log_prob(xg)
             (g,) = torch.autograd.grad(lp.sum(), xg)
         return lp.detach(), g.detach()
 
@@ -191,6 +193,7 @@ class MCMCGenerator(Generator):
 
     @property
     def in_burn_in(self) -> bool:
+        """Still in burn-in: no draw has been kept as a sample yet (the trace view says so)."""
         return self.iter_ < self.hparams["burn_in"] or len(self.pool_) == 0
 
     # ---- sampling: from the kept pool -----------------------------------------------------------

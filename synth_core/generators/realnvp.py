@@ -29,7 +29,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -186,6 +185,7 @@ class RealNVP(Generator):
     label = "RealNVP (normalizing flow)"
     family = "flow"
     supports = frozenset({"points", "tabular"})
+    has_log_density = True  # exact, by the change of variables
     default_steps = 3000
     paper = ("Dinh, Sohl-Dickstein & Bengio 2017, Density estimation using Real NVP (arXiv:1605.08803); "
              "ActNorm from Kingma & Dhariwal 2018, Glow (arXiv:1807.03039)")
@@ -242,7 +242,7 @@ class RealNVP(Generator):
             gen = torch.Generator().manual_seed(self.seed_ + 1)
             idx = torch.randperm(len(dataset), generator=gen)[:4096]
             with torch.no_grad():
-                z = self.flow_(self._standardize(self.data_tensor()[idx.to(self.device_)]))[0]
+                z = self.to_latent(self.data_tensor()[idx.to(self.device_)])
             self.base_.initialize(z, gen)
         else:
             self.base_ = StandardNormalBase(dim).to(self.device_)
@@ -257,21 +257,11 @@ class RealNVP(Generator):
         return self.flow_(self._standardize(x))[0]
 
     def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        """Exact log-density (nats) of each row of ``x`` (B, D) under the current flow, differentiable;
+        ``x`` is cast to the flow's dtype (float32 unless a test made it float64)."""
         # log p(x) = log N(z) + log|det dz/du| + log|det du/dx|, u the standardised x (du/dx = diag(1/scale)).
-        z, logdet = self.flow_(self._standardize(x))
+        z, logdet = self.flow_(self._standardize(x.to(self.scale_.dtype)))
         return self.base_.log_prob(z) + logdet - torch.log(self.scale_).sum()
-
-    @torch.no_grad()
-    def log_prob(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
-        """Exact log-density (nats) of each row of ``x`` (N x D, data space) under the current flow."""
-        if self.dataset_ is None:
-            raise RuntimeError("call setup() before log_prob()")
-        xt = torch.as_tensor(np.asarray(x, dtype=np.float32) if not isinstance(x, torch.Tensor) else x)
-        xt = xt.float().reshape(len(xt), -1).to(self.device_)
-        if xt.shape[1] != self.dataset_.n_features:
-            raise ConfigError(f"log_prob needs rows of {self.dataset_.n_features} features; got {xt.shape[1]}")
-        out = [self._log_prob(xt[i:i + 8192]) for i in range(0, len(xt), 8192)]
-        return torch.cat(out).cpu().numpy() if out else np.zeros(0, np.float32)
 
     # ---- training --------------------------------------------------------------------------
     def _lr_at(self, step: int) -> float:

@@ -21,10 +21,6 @@ class ModeCoverage:
     per_mode: list[int]          # high-quality samples per mode
     kl_to_uniform: float         # KL(mode histogram of HQ samples || uniform), 0 is ideal
 
-    def as_dict(self) -> dict:
-        return {"modes_covered": self.modes_covered, "n_modes": self.n_modes,
-                "high_quality": self.high_quality, "kl_to_uniform": self.kl_to_uniform}
-
 
 def mode_coverage(samples: np.ndarray, modes: np.ndarray, std: float, n_sigma: float = 3.0,
                   min_share: float = 0.25) -> ModeCoverage:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import zipfile
 from pathlib import Path
 from typing import Any, Callable
@@ -15,19 +14,6 @@ import pandas as pd
 from ..data.base import Dataset
 from ..errors import ConfigError, TrainingError
 from . import store
-
-
-def history_from_metrics(rows: list[dict[str, Any]], max_points: int = 4000) -> dict[str, Any]:
-    """metrics.jsonl rows -> the ``LossHistory.copy()`` layout the loss figure takes (decimated)."""
-    if len(rows) > max_points:
-        idx = np.unique(np.linspace(0, len(rows) - 1, max_points).round().astype(int))
-        rows = [rows[i] for i in idx]
-    keys: list[str] = []
-    for r in rows:
-        keys += [k for k in r if k not in ("step", "t") and k not in keys]
-    return {"step": [r.get("step", i + 1) for i, r in enumerate(rows)],
-            "time": [r.get("t", math.nan) for r in rows],
-            "losses": {k: [r.get(k, math.nan) for r in rows] for k in keys}}
 
 
 def metrics_csv(run_path: Path) -> bytes:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..device import default_max_concurrent_runs
-from ..errors import ConfigError, RunNotFoundError
+from ..errors import ConfigError
 from . import store
 from .run import Run, RunConfig
 
@@ -76,12 +76,6 @@ class JobManager:
     def get(self, run_id: str) -> Run | None:
         with self._cond:
             return self._runs.get(run_id)
-
-    def require(self, run_id: str) -> Run:
-        run = self.get(run_id)
-        if run is None:
-            raise RunNotFoundError(f"Run {run_id!r} is not live in this server (see the runs list).")
-        return run
 
     def runs(self) -> list[Run]:
         with self._cond:

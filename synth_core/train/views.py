@@ -214,6 +214,7 @@ def build_view(gen: Generator | None, view: str, real: np.ndarray, fake: np.ndar
             data = None if (gen.closed_form and gen.step_ == 0) else density_values(gen, bounds)
         else:
             data = gen.trace()  # type: ignore[attr-defined]
+            burn_in = bool(gen.in_burn_in)  # type: ignore[attr-defined]
     if view == SURFACE:
         if data is None:
             return fallback(f"{gen.label} has no discriminator: showing samples.")
@@ -235,7 +236,7 @@ def build_view(gen: Generator | None, view: str, real: np.ndarray, fake: np.ndar
     recent = slice(-TRACE_SHOWN, None)
     return View(view, views2d.mcmc_trace_view(data["proposals"][recent], data["states"][recent],
                                               data["accepted"][recent], real, bounds, height=height),
-                guide=guide(view))
+                guide=guide(view) + (" Burn-in: no draw is kept as a sample yet." if burn_in else ""))
 
 
 def run_view(run: Any, view: str, real: np.ndarray, fake: np.ndarray | None, bounds: Bounds, *,

@@ -7,7 +7,6 @@ the legend) can tell them apart: ``real``, ``generated``, ``D surface``, ``G gra
 """
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -191,12 +190,6 @@ def mcmc_trace_view(proposals: np.ndarray, states: np.ndarray, accepted: np.ndar
                                      legendgroup="now", showlegend=first,
                                      marker=dict(size=11, color=colour, symbol="star", line=dict(width=1, color="black"))))
     return fig
-
-
-def trace_names(fig: go.Figure | dict[str, Any]) -> list[str]:
-    """The names of a figure's traces (figure object or its JSON dict), for tests and captions."""
-    data = fig["data"] if isinstance(fig, dict) else fig.data
-    return [t["name"] if isinstance(t, dict) else t.name for t in data]
 
 
 def draw_canvas_figure(grid: np.ndarray, selected: list[int] | np.ndarray, bounds: Bounds, *,
