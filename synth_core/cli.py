@@ -249,12 +249,12 @@ def cmd_runs(argv: Sequence[str]) -> int:
     root = args.out or runs_root()
     rows = []
     for rec in iter_runs(root):
-        st = rec.status
-        state = st.get("status", "?")
+        status = rec.status
+        state = status.get("status", "?")
         if state in ACTIVE_STATES or state == "created":
             state = "interrupted?"  # no live server owns it from the CLI's point of view
         rows.append({"run_id": rec.run_id, "generator": rec.config.get("generator"), "dataset": rec.config.get("dataset"),
-                     "status": state, "step": f"{st.get('step', 0)}/{st.get('total', rec.config.get('steps'))}",
+                     "status": state, "step": f"{status.get('step', 0)}/{status.get('total', rec.config.get('steps'))}",
                      "samples": len(rec.sample_files())})
     if args.json:
         print(json.dumps(rows, indent=2))

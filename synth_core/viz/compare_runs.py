@@ -169,10 +169,10 @@ def comparison_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         groups += [k for k in (r.get("report") or {}) if k.startswith("group:") and k not in groups]
     table = []
     for r in rows:
-        cfg, st, rep = r["config"], r.get("status") or {}, r.get("report") or {}
+        cfg, status, rep = r["config"], r.get("status") or {}, r.get("report") or {}
         params = cfg.get("params") or {}
         row: dict[str, Any] = {"run": r["run_id"], "generator": cfg.get("generator"), "dataset": cfg.get("dataset"),
-                               "status": st.get("status", "?"), "step": int(st.get("step", 0) or 0),
+                               "status": status.get("status", "?"), "step": int(status.get("step", 0) or 0),
                                "steps": cfg.get("steps"), "overall": rep.get("overall"), "privacy": rep.get("privacy")}
         for k in groups:
             row[k[len("group:"):]] = rep.get(k)
