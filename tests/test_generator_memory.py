@@ -72,12 +72,12 @@ def footprint(obj: Any) -> int:
             return 0
         seen.add(id(o))
         if isinstance(o, torch.Tensor):
-            st = o.untyped_storage()
-            key = (str(o.device), st.data_ptr())
+            storage = o.untyped_storage()
+            key = (str(o.device), storage.data_ptr())
             if key in storages:
                 return 0
             storages.add(key)
-            return st.nbytes()
+            return storage.nbytes()
         if isinstance(o, np.ndarray):
             return o.nbytes
         if isinstance(o, (str, bytes, bytearray)):
