@@ -4,11 +4,15 @@ from __future__ import annotations
 import dataclasses
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from ..errors import ConfigError
+from .table_columns import ColumnSpec
+
+if TYPE_CHECKING:
+    from .table_schema import Schema
 
 KINDS = ("image", "points", "tabular")
 
@@ -18,7 +22,11 @@ class Dataset:
     """Real data in model space.
 
     ``x`` is float32: images are N x C x H x W scaled to [-1, 1]; points and tabular rows are N x D.
-    ``y`` holds optional integer labels (0..len(classes)-1).
+    ``y`` holds optional integer labels (0..len(classes)-1). ``discrete`` lists the columns of
+    ``x`` that stand for a discrete value (a level per interval of a table's frequency view), which
+    kernel smoothing must leave alone. What a table's columns are is typed too
+    (:attr:`column_specs`, :attr:`label_spec`, :attr:`schema`); ``meta`` holds free-form facts
+    (warnings, the toy mixtures' modes, where an upload came from) that nothing relies on a shape of.
     """
 
     name: str
@@ -30,8 +38,10 @@ class Dataset:
     source: str = ""
     feature_names: list[str] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    discrete: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        self.discrete = tuple(int(j) for j in self.discrete)
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
         self.x = np.ascontiguousarray(self.x, dtype=np.float32)
@@ -61,6 +71,23 @@ class Dataset:
     def n_classes(self) -> int:
         return len(self.classes) if self.classes else 0
 
+    # -- a table's columns (TabularDataset fills these in from its encoder) ------------------------
+    @property
+    def column_specs(self) -> tuple[ColumnSpec, ...]:
+        """One typed descriptor per encoded table column (kind, levels, span in ``x``, missingness,
+        the user's name and dtype); empty for images, points and plain matrices."""
+        return ()
+
+    @property
+    def label_spec(self) -> ColumnSpec | None:
+        """The label column's descriptor, for a table with a named label; else None."""
+        return None
+
+    @property
+    def schema(self) -> "Schema | None":
+        """A table's schema (column types, which are used, the label); None for other data."""
+        return None
+
     def decode(self, x: np.ndarray) -> np.ndarray:
         """Model space -> the user's space: images as uint8 N x H x W x C pixels, points unchanged."""
         x = np.asarray(x, dtype=np.float32)
@@ -77,7 +104,7 @@ class Dataset:
         return Dataset(
             name=self.name, kind=self.kind, x=self.x[idx], y=None if self.y is None else self.y[idx],
             classes=self.classes, description=self.description, source=self.source,
-            feature_names=self.feature_names, meta=dict(self.meta),
+            feature_names=self.feature_names, meta=dict(self.meta), discrete=self.discrete,
         )
 
     def take(self, idx: np.ndarray) -> "Dataset":
@@ -123,6 +150,18 @@ UPLOAD_PREFIX = "upload-"
 
 #: names of 2-D distributions a user drew on the Train page (see ``drawn``): ``drawn-<hash8>``
 DRAWN_PREFIX = "drawn-"
+
+
+#: prefix -> resolver, for datasets made at run time (see :func:`register_resolver`)
+_RESOLVERS: dict[str, Callable[[str], Any]] = {}
+
+
+def register_resolver(prefix: str, resolve: Callable[[str], Any]) -> None:
+    """Let the module that makes ``<prefix>...`` datasets at run time (``user_data``: uploads,
+    ``drawn``: drawings) find one this process has not registered (saved before a server restart,
+    or by another process: the CLI, a run's worker). ``resolve(name)`` registers it if it can."""
+    with _REG_LOCK:
+        _RESOLVERS[prefix] = resolve
 
 
 def is_upload(name: str) -> bool:
@@ -191,19 +230,16 @@ def list_datasets(kind: str | None = None, *, uploads: bool = True) -> list[Data
 
 
 def dataset_info(name: str) -> DatasetInfo:
-    """The registry entry for ``name``. An ``upload-...`` name not registered in this process (a
-    restarted server, the CLI, a run's worker) is looked up among the uploads saved on disk."""
+    """The registry entry for ``name``. A name made at run time (``upload-...``, ``drawn-...``) that
+    is not registered in this process is handed to its prefix's resolver (:func:`register_resolver`),
+    which looks among the files saved on disk."""
     info = _REGISTRY.get(name)
-    if info is None and is_upload(name):
-        from .user_data import register_saved_upload  # lazy: user_data imports this module
-
-        if register_saved_upload(name):
-            info = _REGISTRY.get(name)
-    if info is None and name.startswith(DRAWN_PREFIX):
-        from .drawn import register_saved_drawings  # lazy, as above: a drawing saved before a restart
-
-        register_saved_drawings()
-        info = _REGISTRY.get(name)
+    if info is None and isinstance(name, str):
+        for prefix, resolve in list(_RESOLVERS.items()):
+            if name.startswith(prefix):
+                resolve(name)
+                info = _REGISTRY.get(name)
+                break
     if info is None:
         builtin = [n for n in _REGISTRY if not is_user_dataset(n)]
         hint = " (an uploaded dataset: upload the file again)" if is_upload(name) else ""

@@ -20,9 +20,9 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from .base import Dataset, dataset_info, list_datasets, register_loader
+from .base import DRAWN_PREFIX, Dataset, dataset_info, list_datasets, register_loader, register_resolver
 
-PREFIX = "drawn-"
+PREFIX = DRAWN_PREFIX
 NAME_RE = re.compile(r"^drawn-[0-9a-f]{8}$")
 MAX_COMPONENTS = 500
 MIN_SAMPLES, MAX_SAMPLES = 100, 100_000
@@ -190,3 +190,6 @@ def register_saved_drawings(root: Path | None = None) -> list[str]:
                 _register(name, path)
                 names.append(name)
     return names
+
+
+register_resolver(PREFIX, lambda _name: register_saved_drawings())  # a drawing saved before a restart

@@ -34,10 +34,12 @@ from typing import Any, Mapping
 import pandas as pd
 
 from ..errors import ConfigError, DataError
-from .base import (Dataset, DatasetInfo, cache_dataset, dataset_info, is_upload, list_datasets, register_loader,
-                   unregister_dataset)
-from .tabular import COLUMN_TYPES, MAX_LABEL_CLASSES, Schema, infer_schema
-from .uploads import UploadOptions, _options, dataset_name, load_upload, read_table, too_big
+from .base import (UPLOAD_PREFIX, Dataset, DatasetInfo, cache_dataset, dataset_info, is_upload, list_datasets,
+                   register_loader, register_resolver, unregister_dataset)
+from .table_infer import infer_schema
+from .table_schema import MAX_LABEL_CLASSES, Schema
+from .uploads import UploadOptions, as_options, dataset_name, load_upload, read_table, too_big
+from .vocab import COLUMN_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ def uploads_root() -> Path:
 # ----------------------------------------------------------------------------------------------
 def options_to_dict(options: UploadOptions | Mapping[str, Any] | None) -> dict[str, Any]:
     """Upload options as plain JSON data (an edited schema becomes ``Schema.to_dict()``)."""
-    opts = _options(options)
+    opts = as_options(options)
     out = {f.name: getattr(opts, f.name) for f in fields(UploadOptions)}
     if isinstance(out["schema"], Schema):
         out["schema"] = out["schema"].to_dict()
@@ -71,7 +73,7 @@ def options_from_dict(d: Mapping[str, Any]) -> UploadOptions:
     d = dict(d)
     if isinstance(d.get("schema"), dict):
         d["schema"] = Schema.from_dict(d["schema"])
-    return _options(d)
+    return as_options(d)
 
 
 def _canonical(obj: Any) -> bytes:
@@ -197,7 +199,7 @@ def save_upload(filename: str, data: bytes, options: UploadOptions | Mapping[str
     written. Saving the same file with the same options again returns the same dataset.
     """
     filename = _basename(filename)
-    opts = _options(options)
+    opts = as_options(options)
     ds = load_upload(filename, data, options=opts)  # checks the type and the limits first
     data = bytes(data)
     digest = content_hash(filename, data, opts)
@@ -229,7 +231,7 @@ def save_upload(filename: str, data: bytes, options: UploadOptions | Mapping[str
 def save_upload_file(path: Path | str, options: UploadOptions | Mapping[str, Any] | None = None) -> DatasetInfo:
     """:func:`save_upload` for a file on disk (the CLI): checks it exists and its size before reading."""
     path = Path(path)
-    opts = _options(options)
+    opts = as_options(options)
     if not path.exists():
         raise DataError(f"{str(path)!r} does not exist: check the path.")
     if not path.is_file():
@@ -285,6 +287,9 @@ def register_saved_upload(name: str) -> bool:
     return False
 
 
+register_resolver(UPLOAD_PREFIX, register_saved_upload)  # an upload saved before a restart, by name
+
+
 def saved_uploads(root: Path | str | None = None) -> list[SavedUpload]:
     """Every readable saved upload, oldest first (for ``synthlab datasets``)."""
     out = []
@@ -325,7 +330,7 @@ class TablePreview:
 def preview_table(filename: str, data: bytes, options: UploadOptions | Mapping[str, Any] | None = None
                   ) -> TablePreview:
     """Read a CSV/Parquet upload and infer its schema, for the editor; raises DataError like save_upload."""
-    opts = _options(options)
+    opts = as_options(options)
     df, warnings = read_table(_basename(filename), bytes(data), options=replace(opts, schema=None))
     schema = infer_schema(df)
     if opts.label is not None:

@@ -1,7 +1,7 @@
 """What CTGAN and TVAE share: the per-column output layout, training-by-sampling and the MLP blocks.
 
 Both models (Xu et al. 2019, "Modeling Tabular Data using Conditional GAN", NeurIPS) work in an
-*internal* row layout derived from the encoder's spans (``dataset.meta["spans"]``):
+*internal* row layout derived from the encoder's typed columns (``dataset.column_specs``):
 
 * a one-hot block of a categorical/boolean column -> a **softmax** segment of the same width;
 * the scalar of a mode-specific-normalised column (CTGAN's alpha) -> a **tanh** segment, and its
@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.base import Dataset
+from ..data.table_columns import ColumnSpec
 from ..errors import ConfigError
 
 #: CTGAN clips alpha into the open interval of tanh so the targets are reachable
@@ -53,12 +54,24 @@ class Segment:
 
 @dataclass
 class DiscreteColumn:
-    """A column that can be conditioned on: a categorical/boolean feature or the label."""
+    """A column that can be conditioned on (a categorical/boolean feature or the label): the
+    encoder's descriptor and the softmax segment it becomes."""
 
-    name: Any
+    spec: ColumnSpec
     seg: Segment
-    levels: list[Any]  # display values (the missing level is None), in block order
-    is_label: bool = False
+
+    @property
+    def name(self) -> Any:
+        return self.spec.name
+
+    @property
+    def levels(self) -> list[Any]:
+        """Display values in block order (the missing level is None)."""
+        return self.spec.level_values()
+
+    @property
+    def is_label(self) -> bool:
+        return self.spec.is_label
 
 
 @dataclass
@@ -78,10 +91,8 @@ class TabularLayout:
     # ---- construction ----------------------------------------------------------------------
     @classmethod
     def from_dataset(cls, dataset: Dataset) -> "TabularLayout":
-        """Build the layout from the encoder's spans; degrade to all-linear columns without them."""
-        spans = dataset.meta.get("spans")
-        enc = dataset.meta.get("encoder") or {}
-        states = {str(st["name"]): st for st in enc.get("columns", [])}
+        """Build the layout from the encoder's column descriptors; degrade to all-linear columns without them."""
+        specs = dataset.column_specs
         segs: list[Segment] = []
         disc: list[DiscreteColumn] = []
         pos = 0
@@ -95,26 +106,23 @@ class TabularLayout:
             return seg
 
         d = dataset.n_features
-        usable = bool(spans) and spans[-1]["stop"] == d and all(str(s["column"]) in states for s in spans)
+        usable = bool(specs) and specs[-1].stop == d
         if usable:
-            for sp in spans:
-                st = states[str(sp["column"])]
-                a, b = int(sp["start"]), int(sp["stop"])
-                if st["type"] in ("categorical", "boolean"):
-                    seg = add("softmax", a, b)
-                    levels = list(st["levels"]) + ([None] if st["missing"] else [])
-                    disc.append(DiscreteColumn(st["name"], seg, levels))
+            for spec in specs:
+                a, b = int(spec.start), int(spec.stop)  # type: ignore[arg-type]
+                if spec.is_discrete:
+                    disc.append(DiscreteColumn(spec, add("softmax", a, b)))
                     continue
                 # numeric: [value | alpha, mode one-hot...] then an optional missing indicator
-                if st.get("encoding") == "mode":
-                    k = len(st["modes"]["w"])
+                if spec.encoding == "mode":
+                    k = spec.n_modes
                     add("tanh", a, a + 1)
                     add("softmax", a + 1, a + 1 + k)
                     nxt = a + 1 + k
                 else:
                     add("linear", a, a + 1)
                     nxt = a + 1
-                if st["missing"]:
+                if spec.has_missing:
                     add("softmax", nxt, nxt + 1, width=2, indicator=True)
         else:
             for j in range(d):
@@ -123,12 +131,10 @@ class TabularLayout:
         if dataset.y is not None and dataset.n_classes >= 2:
             label_seg = Segment("softmax", pos, pos + dataset.n_classes, None)
             segs.append(label_seg)
-            lab = enc.get("label") or {}
-            name = lab.get("name", "label")
-            levels = (list(lab["levels"]) + ([None] if lab.get("missing") else [])) if lab else list(dataset.classes)
-            if len(levels) != dataset.n_classes:
-                levels = list(dataset.classes)
-            disc.append(DiscreteColumn(name, label_seg, levels, is_label=True))
+            lab = dataset.label_spec
+            if lab is None or lab.n_levels != dataset.n_classes:  # no named label: its classes are the levels
+                lab = ColumnSpec("label" if lab is None else lab.name, "categorical", levels=tuple(dataset.classes))
+            disc.append(DiscreteColumn(lab, label_seg))
         return cls(d, segs, disc, label_seg, usable)
 
     # ---- conversions ---------------------------------------------------------------------------
@@ -199,14 +205,9 @@ class TabularLayout:
                           f"Conditionable columns: {choices}")
 
     def level_index(self, i: int, value: Any) -> int:
-        """Position of ``value`` among discrete column ``i``'s levels (None/NaN = the missing level)."""
-        col = self.discrete[i]
-        missing = value is None or (isinstance(value, float) and value != value)
-        for k, lv in enumerate(col.levels):
-            if (missing and lv is None) or (not missing and lv is not None and (lv == value or str(lv) == str(value))):
-                return k
-        raise ConfigError(f"column {col.name!r} has no level {value!r}; levels: "
-                          f"{', '.join('<missing>' if v is None else str(v) for v in col.levels)}")
+        """Position of ``value`` among discrete column ``i``'s levels (None/NaN = the missing level):
+        the encoder's one matching rule, :meth:`ColumnSpec.level_index`."""
+        return self.discrete[i].spec.level_index(value)
 
 
 class LabelledSamples:
@@ -224,11 +225,12 @@ class LabelledSamples:
                          ) -> tuple[torch.Tensor, torch.Tensor | None]:
         return self._draw(n, condition, gen)  # type: ignore[attr-defined]
 
+    layout_: TabularLayout | None = None  # set in ``_setup``
+
     @property
     def produces_labels(self) -> bool:
         """The label head exists whenever the table has a label."""
-        layout = getattr(self, "layout_", None)
-        return layout is not None and layout.label_seg is not None
+        return self.layout_ is not None and self.layout_.label_seg is not None
 
 
 def gumbel_softmax(logits: torch.Tensor, gen: torch.Generator, *, tau: float = 0.2, hard: bool = False

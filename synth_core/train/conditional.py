@@ -10,72 +10,35 @@ requested values too rarely.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..data.base import Dataset
+from ..data.table_columns import ColumnSpec
+from ..data.vocab import MISSING
 from ..errors import ConfigError
 
-MISSING = "<missing>"
-_TRUE = {"true", "t", "yes", "y", "1"}
-_FALSE = {"false", "f", "no", "n", "0"}
 #: default budget of samples drawn by rejection sampling before giving up
 MAX_TRIES = 100_000
 
 
-@dataclass(frozen=True)
-class CondColumn:
-    """A column a condition can name: a categorical/boolean feature (``span`` into x) or the label."""
-
-    name: Any
-    type: str
-    levels: tuple[Any, ...]  # observed levels, in encoding order
-    has_missing: bool
-    span: tuple[int, int] | None  # None for the label (its codes are y)
-
-    def index(self, value: Any) -> int:
-        """Position of ``value`` in the one-hot block / class codes (the missing level is last)."""
-        if value is None:
-            return len(self.levels)
-        for k, lv in enumerate(self.levels):
-            if lv == value and type(lv) is type(value) or str(lv) == str(value):
-                return k
-        raise ConfigError(f"column {self.name!r} has no level {value!r}; levels: {_levels_text(self)}")
-
-    @property
-    def is_label(self) -> bool:
-        return self.span is None
-
-
-def _levels_text(col: CondColumn) -> str:
-    out = [str(v) for v in col.levels] + ([MISSING] if col.has_missing else [])
-    return ", ".join(out[:30]) + (f", ... ({len(out)} in all)" if len(out) > 30 else "")
-
-
-def _schema_columns(dataset: Dataset) -> tuple[dict[str, dict[str, Any]], list[Any]]:
-    enc = dataset.meta.get("encoder")
-    if dataset.kind != "tabular" or not isinstance(enc, dict) or "spans" not in dataset.meta:
+def _schema(dataset: Dataset) -> Any:
+    """The table's schema; ConfigError for data without named columns."""
+    if dataset.kind != "tabular" or dataset.schema is None:
         raise ConfigError(f"conditions need a table with named columns; {dataset.name} ({dataset.kind}) has none. "
                           f"Load a CSV or one of the built-in tables (iris, wine, patients...).")
-    all_names = [c["name"] for c in enc.get("schema", {}).get("columns", [])]
-    return {str(c["name"]): c for c in enc.get("schema", {}).get("columns", [])}, all_names
+    return dataset.schema
 
 
-def condition_columns(dataset: Dataset) -> dict[str, CondColumn]:
-    """Columns that can appear in a condition, by name (as text): categorical/boolean features and the label."""
-    _schema_columns(dataset)
-    enc = dataset.meta["encoder"]
-    spans = {str(s["column"]): (int(s["start"]), int(s["stop"])) for s in dataset.meta["spans"]}
-    out: dict[str, CondColumn] = {}
-    for st in enc["columns"]:
-        if st["type"] in ("categorical", "boolean"):
-            out[str(st["name"])] = CondColumn(st["name"], st["type"], tuple(st["levels"]), bool(st["missing"]),
-                                              spans[str(st["name"])])
-    lab = enc.get("label")
-    if lab:
-        out[str(lab["name"])] = CondColumn(lab["name"], lab["type"], tuple(lab["levels"]), bool(lab["missing"]), None)
+def condition_columns(dataset: Dataset) -> dict[str, ColumnSpec]:
+    """Columns that can appear in a condition, by name (as text): categorical/boolean features and the
+    label, as the encoder describes them (:class:`~synth_core.data.table_columns.ColumnSpec`)."""
+    _schema(dataset)
+    out = {str(c.name): c for c in dataset.column_specs if c.is_discrete}
+    lab = dataset.label_spec
+    if lab is not None:
+        out[str(lab.name)] = lab
     return out
 
 
@@ -100,34 +63,6 @@ def _unquote(s: str) -> str:
     return s
 
 
-def _parse_level(text: str, col: CondColumn) -> Any:
-    """The level of ``col`` that ``text`` names (typed as the data: str, int, float, bool, or None = missing)."""
-    if col.has_missing and text.strip().lower() in (MISSING, "", "nan", "none", "null", "na"):
-        return None
-    if col.type == "boolean":
-        low = text.strip().lower()
-        if low in _TRUE | _FALSE:
-            value = low in _TRUE
-            if value in col.levels:
-                return value
-        raise ConfigError(f"column {col.name!r} has no level {text!r}; levels: {_levels_text(col)}")
-    exact = [lv for lv in col.levels if str(lv) == text]
-    if exact:
-        return exact[0]
-    folded = [lv for lv in col.levels if str(lv).strip().lower() == text.strip().lower()]
-    if len(folded) == 1:
-        return folded[0]
-    try:  # numbers written differently: "1" for the level 1.0, "2.50" for 2.5
-        num = float(text)
-        numeric = [lv for lv in col.levels if isinstance(lv, (int, float)) and not isinstance(lv, bool)
-                   and float(lv) == num]
-        if numeric:
-            return numeric[0]
-    except ValueError:
-        pass
-    raise ConfigError(f"column {col.name!r} has no level {text!r}; levels: {_levels_text(col)}")
-
-
 def parse_where(text: str, dataset: Dataset) -> dict[Any, Any]:
     """``"sex = F, smoker=yes"`` -> ``{"sex": "F", "smoker": True}``, each value typed as in the data.
 
@@ -136,7 +71,7 @@ def parse_where(text: str, dataset: Dataset) -> dict[Any, Any]:
     """
     if not isinstance(text, str) or not text.strip():
         raise ConfigError('write a condition as column=value, e.g. "sex=F" or "sex=F, smoker=yes".')
-    schema, all_names = _schema_columns(dataset)
+    schema = {str(c.name): c for c in _schema(dataset).columns}
     cols = condition_columns(dataset)
     choices = ", ".join(map(str, cols)) or "none (this table has no categorical columns)"
     out: dict[Any, Any] = {}
@@ -149,13 +84,13 @@ def parse_where(text: str, dataset: Dataset) -> dict[Any, Any]:
         if key is None:
             if name in schema:
                 c = schema[name]
-                why = ("is left out of the model" if not c.get("include", True) else
-                       f"is {c['type']}: conditions need a categorical or boolean column (or the label)")
+                why = ("is left out of the model" if not c.include else
+                       f"is {c.type}: conditions need a categorical or boolean column (or the label)")
                 raise ConfigError(f"column {name!r} {why}. Columns you can condition on: {choices}")
             raise ConfigError(f"no column {name!r} in {dataset.name}. Columns you can condition on: {choices} "
-                              f"(all columns: {', '.join(map(str, all_names))})")
+                              f"(all columns: {', '.join(schema)})")
         col = cols[key]
-        level = _parse_level(value, col)
+        level = col.level(value)  # the encoder's one rule for naming a level
         if col.name in out and out[col.name] != level:
             raise ConfigError(f"column {col.name!r} appears twice with different values; a row has one value.")
         out[col.name] = level
@@ -177,15 +112,14 @@ def matches(x: np.ndarray, y: np.ndarray | None, dataset: Dataset, where: dict[A
     mask = np.ones(len(x), dtype=bool)
     for name, value in where.items():
         col = cols[str(name)]
-        k = col.index(value)
+        k = col.level_index(value)
         if col.is_label:
             if y is None:
                 raise ConfigError(f"this generator does not produce the label {col.name!r}, so rows cannot be "
                                   f"filtered by it; use a conditional generator (cgan, cvae, ctgan) or tvae.")
             mask &= np.asarray(y) == k
         else:
-            a, b = col.span  # type: ignore[misc]
-            mask &= x[:, a:b].argmax(1) == k  # exactly how the encoder decodes a one-hot block
+            mask &= x[:, col.span].argmax(1) == k  # exactly how the encoder decodes a one-hot block
     return mask
 
 
@@ -193,20 +127,20 @@ def _plan(gen: Any, dataset: Dataset, where: dict[Any, Any]) -> tuple[Any, dict[
     """(native condition for ``gen.sample``, conditions left to rejection, fixed label code or None)."""
     cols = condition_columns(dataset)
     label = next((k for k in where if cols[str(k)].is_label), None)
-    native_cols = list(gen.condition_columns()) if hasattr(gen, "condition_columns") else []
+    native_cols = list(gen.condition_columns())
     if native_cols:
         usable = [k for k in where if any(str(k) == str(c) for c in native_cols)]
         if usable:
             # the label first (it cannot be filtered otherwise), else the rarest value: rejection does the rest
             pick = label if label in usable else min(usable, key=lambda k: _real_share(dataset, {k: where[k]}))
             rest = {k: v for k, v in where.items() if k != pick}
-            code = cols[str(pick)].index(where[pick]) if pick == label else None
+            code = cols[str(pick)].level_index(where[pick]) if pick == label else None
             return {pick: where[pick]}, rest, code
-    if label is not None and getattr(gen, "conditional", False):
-        code = cols[str(label)].index(where[label])
+    if label is not None and gen.conditional:
+        code = cols[str(label)].level_index(where[label])
         return code, {k: v for k, v in where.items() if k != label}, code
-    if label is not None and not getattr(gen, "produces_labels", False):
-        raise ConfigError(f"{getattr(gen, 'label', '') or type(gen).__name__} does not generate the label column "
+    if label is not None and not gen.produces_labels:
+        raise ConfigError(f"{gen.label or gen.name} does not generate the label column "
                           f"{label!r}: condition on a feature column, or train a conditional generator "
                           f"(cgan, cvae, ctgan) or tvae.")
     return None, dict(where), None
@@ -230,7 +164,7 @@ def sample_where_labelled(gen: Any, dataset: Dataset, n: int, where: dict[Any, A
     for k, v in where.items():  # validate names and levels up front
         if str(k) not in cols:
             raise ConfigError(f"cannot condition on {k!r}; columns you can condition on: {', '.join(map(str, cols))}")
-        cols[str(k)].index(v)
+        cols[str(k)].level_index(v)
     native, rest, code = _plan(gen, dataset, where)
 
     def draw(m: int, s: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -261,7 +195,7 @@ def sample_where_labelled(gen: Any, dataset: Dataset, n: int, where: dict[Any, A
         got += int(keep.sum())
     if got < n:
         how = " (the rest conditioned natively)" if native is not None else ""
-        tip = ("" if hasattr(gen, "condition_columns") else
+        tip = ("" if gen.condition_columns() else
                ", or use ctgan, which conditions on a categorical column directly")
         raise ConfigError(
             f"only {got:,} of {total:,} samples had {describe_where(rest)}{how}; {n:,} were asked for. The model "
