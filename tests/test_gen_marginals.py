@@ -8,7 +8,7 @@ import pytest
 from synth_core.data import Dataset
 from synth_core.errors import ConfigError
 from synth_core.generators import get_generator
-from synth_core.generators.marginals import parse_rules
+from synth_core.generators.rules import parse_rules
 
 from .conftest import stat_seed, tiny_tabular
 

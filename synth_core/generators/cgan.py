@@ -7,9 +7,8 @@ The shared step lives in ``gan_core``.
 """
 from __future__ import annotations
 
-from ..params import Param
 from .base import register_generator
-from .gan_core import GANBase, arch_param, gan_params
+from .gan_core import LABEL_SMOOTHING, SPECTRAL_NORM, GANBase, arch_param, gan_params
 
 
 @register_generator
@@ -20,12 +19,10 @@ class ConditionalGAN(GANBase):
     paper = "Mirza & Osindero 2014, Conditional Generative Adversarial Nets (arXiv:1411.1784)"
     loss_kind = "ns"
     arch = "auto"
-    conditional = True
+    conditions_on_label = True
     default_steps = 2000
     params = gan_params(z_dim=32, width=64, depth=3, extra=(
-        Param("spectral_norm", "bool", False,
-              help="Spectral normalisation on D (Miyato et al. 2018) instead of batch norm."),
-        Param("label_smoothing", "float", 0.0, low=0.0, high=0.3, advanced=True,
-              help="One-sided label smoothing: real targets become 1 - value (Salimans et al. 2016)."),
+        SPECTRAL_NORM,
+        LABEL_SMOOTHING,
         arch_param(),
     ))

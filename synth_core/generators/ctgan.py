@@ -11,7 +11,7 @@ output disagrees with the condition. The critic is a PacGAN critic trained with 
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,6 +20,7 @@ from ..data.base import Dataset
 from ..errors import ConfigError
 from ..params import Param
 from .base import Generator, register_generator
+from .gan_core import wgan_gp_critic_update
 from .nets import eval_mode
 from .tabular_nets import CondSampler, LabelledSamples, PacCritic, TabularGenerator, TabularLayout, conditional_loss
 
@@ -34,8 +35,8 @@ class CTGAN(LabelledSamples, Generator):
     paper = ("Xu, Skoularidou, Cuesta-Infante & Veeramachaneni 2019, Modeling Tabular Data using Conditional "
              "GAN (NeurIPS); Lin et al. 2018, PacGAN (NeurIPS); Gulrajani et al. 2017, WGAN-GP")
     default_steps = 2000
-    #: set per run in ``_setup``: True on a labelled table (``condition`` may then be class indices)
-    conditional: ClassVar[bool] = False
+    conditions_on_label = True  # on a labelled table, with its conditional vector on: see ``conditional``
+    loss_kind = "wgan-gp"
     params = (
         Param("batch_size", "int", 500, low=10, high=5000,
               help="Rows per update (rounded down to a multiple of pac). Rows are drawn with replacement, so it "
@@ -66,8 +67,6 @@ class CTGAN(LabelledSamples, Generator):
             raise ConfigError(f"pac ({hp['pac']}) must not exceed batch_size ({hp['batch_size']}).")
         self.layout_ = TabularLayout.from_dataset(dataset)
         self.use_cond_ = bool(hp["conditional_vector"]) and bool(self.layout_.discrete)
-        #: a labelled table makes CTGAN a conditional generator like cGAN: ``condition`` may be class indices
-        self.conditional = self.layout_.label_seg is not None and self.use_cond_
         data = self.layout_.to_internal(dataset.x, dataset.y)
         self.data_ = torch.from_numpy(data).to(self.device_)
         self.sampler_ = CondSampler(self.layout_, data) if self.layout_.discrete else None
@@ -111,20 +110,15 @@ class CTGAN(LabelledSamples, Generator):
     def _train_step(self) -> dict[str, float]:
         hp = self.hparams
         b, pac, lam = self._batch_size(), hp["pac"], hp["gp_weight"]
-        # (1) update the critic: minimise D(G(z, c), c) - D(x, c) + lambda * GP, with x drawn to match c
+        # (1) update the critic: minimise D(G(z, c), c) - D(x, c) + lambda * GP, with x drawn to match c:
+        # the WGAN-GP critic update (gan_core), the penalty taken on PacGAN groups of pac rows
         for _ in range(hp["n_critic"]):
             cond, _, _, rows = self._conds(b)
             real = self._with(self.data_[rows], cond)
             with torch.no_grad():
                 _, fake = self._generate(self._noise(b, self.rng_), cond, self.rng_, hard=False)
-            fake = self._with(fake, cond)
-            self.opt_d_.zero_grad(set_to_none=True)
-            d_real = self.D_(real, self.rng_).mean()
-            d_fake = self.D_(fake, self.rng_).mean()
-            gp = self._gradient_penalty(real, fake, pac)
-            loss_d = d_fake - d_real + lam * gp
-            loss_d.backward()
-            self.opt_d_.step()
+            d_out = wgan_gp_critic_update(lambda v: self.D_(v, self.rng_), self.opt_d_, real, self._with(fake, cond),
+                                          self.rng_, gp_weight=lam, group=pac)
         # (2) update G: minimise -D(G(z, c), c) + cross-entropy(conditioned column, asked category)
         cond, mask, cat, _ = self._conds(b)
         self.opt_g_.zero_grad(set_to_none=True)
@@ -134,19 +128,16 @@ class CTGAN(LabelledSamples, Generator):
         loss_g = adv + ce
         loss_g.backward()
         self.opt_g_.step()
-        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "wasserstein": (d_real - d_fake).item(),
-                "gp": gp.item(), "cond_ce": ce.item()}
-
-    def _gradient_penalty(self, real: torch.Tensor, fake: torch.Tensor, pac: int) -> torch.Tensor:
-        # Gulrajani et al. 2017, eq. 3, on PacGAN groups: one interpolation weight per group of pac rows,
-        # the gradient norm taken over the whole group (as the critic sees it).
-        eps = torch.rand((len(real) // pac, 1, 1), generator=self.rng_).to(real.device)
-        eps = eps.expand(-1, pac, real.shape[1]).reshape(real.shape)
-        xhat = (eps * real + (1 - eps) * fake).requires_grad_(True)
-        grad, = torch.autograd.grad(self.D_(xhat, self.rng_).sum(), xhat, create_graph=True)
-        return ((grad.reshape(-1, pac * real.shape[1]).norm(2, dim=1) - 1) ** 2).mean()
+        return {"loss_d": d_out["loss_d"], "loss_g": loss_g.item(), "wasserstein": d_out["wasserstein"],
+                "gp": d_out["gp"], "cond_ce": ce.item()}
 
     # ---- sampling ------------------------------------------------------------------------------
+    @property
+    def conditional(self) -> bool:
+        """A labelled table with the conditional vector on makes CTGAN a conditional generator like cGAN:
+        ``condition`` may then be class indices."""
+        return self.layout_ is not None and self.layout_.label_seg is not None and self.use_cond_
+
     def condition_columns(self) -> list[Any]:
         """Columns ``sample(condition={column: value})`` accepts: categorical/boolean features and the label."""
         return [c.name for c in self.layout_.discrete] if self.use_cond_ else []

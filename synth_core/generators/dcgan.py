@@ -5,9 +5,8 @@ Adam(lr 2e-4, beta1 0.5), non-saturating BCE loss. The shared step lives in ``ga
 """
 from __future__ import annotations
 
-from ..params import Param
 from .base import register_generator
-from .gan_core import GANBase, gan_params
+from .gan_core import LABEL_SMOOTHING, GANBase, gan_params
 
 
 @register_generator
@@ -25,6 +24,5 @@ class DCGAN(GANBase):
     # confidence share rose from 0.22 to 0.42 (60 CPU-s) and 0.35 to 0.46 (120 CPU-s); 5e-4 sat between,
     # TTUR (D 4e-4, G 1e-4), batch 32/128, width 16 and a weight EMA did not beat it (issue 8 note).
     params = gan_params(width=32, lr_g=1e-3, lr_d=1e-3, beta2=0.99, extra=(
-        Param("label_smoothing", "float", 0.0, low=0.0, high=0.3, advanced=True,
-              help="One-sided label smoothing: real targets become 1 - value (Salimans et al. 2016)."),
+        LABEL_SMOOTHING,
     ))

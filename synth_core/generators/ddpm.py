@@ -12,7 +12,6 @@ Denoisers (``diffusion_nets``): a residual MLP for points/tabular, a small U-Net
 """
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any
 
@@ -25,6 +24,7 @@ from ..errors import ConfigError
 from ..params import Param
 from .base import Generator, register_generator
 from .diffusion_nets import MLPDenoiser, UNet
+from .parts import ema_copy, ema_update, feature_scaling, require_conv_image, standardize, unstandardize
 
 
 def beta_schedule(kind: str, n_steps: int) -> torch.Tensor:
@@ -104,31 +104,25 @@ class DDPM(Generator):
         self.betas_ = betas.float().to(self.device_)
         self.alphas_bar_ = alphas_bar.float().to(self.device_)
         # Per-feature standardisation for points/tabular (images are already in [-1, 1]).
-        if not self.is_image_ and hp["standardize"]:
-            x = torch.from_numpy(dataset.x).double()
-            self.shift_, self.scale_ = x.mean(0).float(), x.std(0).clamp_min(1e-6).float()
-        else:
-            self.shift_ = torch.zeros(dataset.sample_shape if not self.is_image_ else (1,))
-            self.scale_ = torch.ones_like(self.shift_)
+        self.shift_, self.scale_ = feature_scaling(dataset.x, enabled=not self.is_image_ and hp["standardize"])
         self.shift_, self.scale_ = self.shift_.to(self.device_), self.scale_.to(self.device_)
         with torch.random.fork_rng(devices=[]):  # build from the run's seed, leave the global RNG alone
             torch.manual_seed(self.seed_)
             if self.is_image_:
-                c, h, w = dataset.sample_shape
-                if h != w or h % 4:
-                    raise ConfigError(f"{self.label} needs square images with a side divisible by 4; got {h}x{w}.")
+                require_conv_image(dataset, self.label)
+                c, h, _ = dataset.sample_shape
                 self.net_: nn.Module = UNet(c, h, T, hp["width"], hp["time_embedding"])
             else:
                 self.net_ = MLPDenoiser(dataset.n_features, T, hp["hidden"], hp["depth"], hp["time_embedding"])
         self.net_.to(self.device_)
-        self.ema_net_ = copy.deepcopy(self.net_).requires_grad_(False) if hp["ema"] else None
+        self.ema_net_ = ema_copy(self.net_) if hp["ema"] else None
         self.opt_ = torch.optim.Adam(self.net_.parameters(), lr=hp["lr"])
 
     def _to_model(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.shift_) / self.scale_
+        return standardize(x, self.shift_, self.scale_)
 
     def _from_model(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.scale_ + self.shift_
+        return unstandardize(x, self.shift_, self.scale_)
 
     # ---- training --------------------------------------------------------------------------
     def _train_step(self) -> dict[str, float]:
@@ -146,14 +140,11 @@ class DDPM(Generator):
         self._update_ema()
         return {"loss": loss.item()}
 
-    @torch.no_grad()
     def _update_ema(self) -> None:
         if self.ema_net_ is None:
             return
         # Warm-up: average over roughly the steps seen so far early on (the weights move fast then).
-        d = min(self.hparams["ema_decay"], (1 + self.step_) / (10 + self.step_))
-        for pe, p in zip(self.ema_net_.parameters(), self.net_.parameters()):
-            pe.lerp_(p, 1 - d)
+        ema_update(self.ema_net_, self.net_, min(self.hparams["ema_decay"], (1 + self.step_) / (10 + self.step_)))
 
     # ---- sampling --------------------------------------------------------------------------
     def _predict_x0(self, x_t: torch.Tensor, eps: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:

@@ -7,9 +7,8 @@ The shared step lives in ``gan_core``.
 """
 from __future__ import annotations
 
-from ..params import Param
 from .base import register_generator
-from .gan_core import GANBase, gan_params
+from .gan_core import LABEL_SMOOTHING, SPECTRAL_NORM, GANBase, gan_params
 
 
 @register_generator
@@ -22,8 +21,6 @@ class MLPGAN(GANBase):
     arch = "mlp"
     default_steps = 3000
     params = gan_params(lr_g=2e-4, lr_d=2e-4, batch_size=128, z_dim=16, width=128, depth=3, extra=(
-        Param("spectral_norm", "bool", False,
-              help="Spectral normalisation on D's layers (Miyato et al. 2018): bounds D's Lipschitz constant."),
-        Param("label_smoothing", "float", 0.0, low=0.0, high=0.3, advanced=True,
-              help="One-sided label smoothing: real targets become 1 - value (Salimans et al. 2016)."),
+        SPECTRAL_NORM,
+        LABEL_SMOOTHING,
     ))

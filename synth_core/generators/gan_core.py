@@ -11,8 +11,7 @@ of a GAN's samples; training itself is unchanged).
 """
 from __future__ import annotations
 
-import copy
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import torch
@@ -23,6 +22,7 @@ from ..errors import ConfigError
 from ..params import Param
 from .base import Generator
 from .nets import ConvDiscriminator, ConvGenerator, MLPDiscriminator, MLPGenerator, eval_mode
+from .parts import conv_image_ok, ema_copy, ema_update, preview_by_class, require_conv_image, require_labels
 
 
 def gan_params(*, lr_g: float = 2e-4, lr_d: float = 2e-4, beta1: float = 0.5, beta2: float = 0.999,
@@ -59,10 +59,47 @@ def condition_labels(n: int, condition: Any, n_classes: int, gen: torch.Generato
     return y
 
 
+#: one-sided label smoothing of the non-saturating GANs' real targets (declared once, shared by the presets)
+LABEL_SMOOTHING = Param("label_smoothing", "float", 0.0, low=0.0, high=0.3, advanced=True,
+                        help="One-sided label smoothing: real targets become 1 - value (Salimans et al. 2016).")
+#: spectral normalisation of D's layers; a preset without this Param runs without it (its default)
+SPECTRAL_NORM = Param("spectral_norm", "bool", False,
+                      help="Spectral normalisation on D's layers (Miyato et al. 2018), instead of batch norm: "
+                           "bounds D's Lipschitz constant.")
+
+
 def arch_param(default: str = "auto") -> Param:
     """The ``arch`` override shared by presets that work on several data kinds."""
     return Param("arch", "choice", default, choices=("auto", "conv", "mlp"), advanced=True,
                  help="Network type: auto = convolutional for images, MLP for points/tabular; mlp flattens images.")
+
+
+def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor,
+                     gen: torch.Generator, *, group: int = 1) -> torch.Tensor:
+    """(||grad_xhat D(xhat)||_2 - 1)^2 averaged over random interpolates xhat = eps * real + (1 - eps) * fake
+    (Gulrajani et al. 2017, eq. 3). ``group``: rows the critic judges together (PacGAN): one eps per group
+    and the gradient norm over the whole group, as the critic sees it; 1 = per row."""
+    n = len(real) // group
+    eps = torch.rand(n, generator=gen).to(real.device).repeat_interleave(group)
+    eps = eps.view(-1, *(1,) * (real.dim() - 1))  # (B, 1, ...): broadcast over each row
+    xhat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(critic(xhat).sum(), xhat, create_graph=True)
+    return ((grad.reshape(n, -1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def wgan_gp_critic_update(critic: Callable[[torch.Tensor], torch.Tensor], opt: torch.optim.Optimizer,
+                          real: torch.Tensor, fake: torch.Tensor, gen: torch.Generator, *, gp_weight: float,
+                          group: int = 1) -> dict[str, float]:
+    """One WGAN-GP critic update (of n_critic per step): minimise D(G(z)) - D(x) + lambda * GP
+    (Gulrajani et al. 2017, Algorithm 1). ``critic`` maps a batch to its scores (the condition bound in);
+    ``fake`` is detached; ``gen`` draws the interpolation weights. Shared by the WGAN-GP presets and CTGAN."""
+    opt.zero_grad(set_to_none=True)
+    d_real, d_fake = critic(real).mean(), critic(fake).mean()
+    gp = gradient_penalty(critic, real, fake, gen, group=group)
+    loss_d = d_fake - d_real + gp_weight * gp
+    loss_d.backward()
+    opt.step()
+    return {"loss_d": loss_d.item(), "wasserstein": (d_real - d_fake).item(), "gp": gp.item()}
 
 
 class GANBase(Generator):
@@ -80,44 +117,42 @@ class GANBase(Generator):
     #: square images whose side is divisible by 4, mlp otherwise. A preset may also declare an
     #: ``arch`` Param (same choices) that overrides this per run; see :meth:`_resolve_arch`.
     arch: ClassVar[str] = "conv"
-    conditional: ClassVar[bool] = False
+    has_latent = True
+    has_critic = True
+    update_units = ("discriminator", "generator")
 
-    def hp(self, name: str, default: Any) -> Any:
-        return self.hparams.get(name, default)
+    def _setting(self, p: Param) -> Any:
+        """The run's value of ``p``, a Param this preset may not declare: then ``p``'s own default."""
+        return self.hparams[p.name] if p.name in self.hparams else p.default
 
     def _resolve_arch(self, dataset: Dataset) -> str:
         """The run's architecture: the ``arch`` param if declared, else the class attribute; "auto" picks
         conv for square images with a side divisible by 4 (what the conv nets need) and mlp for the rest."""
-        arch = str(self.hp("arch", self.arch))
+        arch = str(self._setting(arch_param(self.arch)))
         if arch == "auto":
-            shape = dataset.sample_shape
-            conv_ok = dataset.kind == "image" and shape[1] == shape[2] and shape[1] % 4 == 0
-            arch = "conv" if conv_ok else "mlp"
+            arch = "conv" if conv_image_ok(dataset) else "mlp"
         if arch not in ("conv", "mlp"):
             raise ConfigError(f"arch must be conv, mlp or auto; got {arch!r}")
         return arch
 
     def _setup(self, dataset: Dataset) -> None:
-        if self.conditional and (dataset.y is None or not dataset.classes):
-            raise ConfigError(f"{self.label} needs a labelled dataset; {dataset.name} has no labels.")
+        if self.conditional:
+            require_labels(dataset, self.label)
         n_classes = len(dataset.classes) if self.conditional else 0
         z_dim, width = self.hparams["z_dim"], self.hparams["width"]
-        sn = bool(self.hp("spectral_norm", False))
+        sn = bool(self._setting(SPECTRAL_NORM))
         d_norm = "layer" if self.loss_kind == "wgan-gp" else ("none" if sn else "batch")
         # Build the nets from the run's seed without touching the global RNG of the process.
         self.arch_ = self._resolve_arch(dataset)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed_)
             if self.arch_ == "conv":
-                if dataset.kind != "image":
-                    raise ConfigError(f"{self.label} uses convolutions and needs image data.")
-                c, h, w = dataset.sample_shape
-                if h != w or h % 4:
-                    raise ConfigError(f"{self.label} needs square images with a side divisible by 4; got {h}x{w}.")
+                require_conv_image(dataset, self.label)
+                c, h, _ = dataset.sample_shape
                 self.G_ = ConvGenerator(z_dim, c, h, width, n_classes)
                 self.D_ = ConvDiscriminator(c, h, width, n_classes, norm=d_norm, spectral_norm=sn)
             else:
-                depth = self.hp("depth", 3)
+                depth = self.hparams["depth"]  # every preset with MLP nets declares it (gan_params(depth=...))
                 self.G_ = MLPGenerator(z_dim, dataset.n_features, width, depth, n_classes,
                                        tanh=dataset.kind == "image")
                 self.D_ = MLPDiscriminator(dataset.n_features, width, depth, n_classes, spectral_norm=sn)
@@ -127,8 +162,8 @@ class GANBase(Generator):
             self.G_.to(memory_format=torch.channels_last)
             self.D_.to(memory_format=torch.channels_last)
         # the sampling copy of G: its weight average when g_ema > 0, else G itself
-        self.ema_ = float(self.hp("g_ema", 0.0))
-        self.G_avg_ = copy.deepcopy(self.G_).requires_grad_(False) if self.ema_ > 0 else self.G_
+        self.ema_ = float(self.hparams["g_ema"])
+        self.G_avg_ = ema_copy(self.G_) if self.ema_ > 0 else self.G_
         betas = (self.hparams["beta1"], self.hparams["beta2"])
         self.opt_g_ = torch.optim.Adam(self.G_.parameters(), lr=self.hparams["lr_g"], betas=betas)
         self.opt_d_ = torch.optim.Adam(self.D_.parameters(), lr=self.hparams["lr_d"], betas=betas)
@@ -154,7 +189,7 @@ class GANBase(Generator):
     # numbers in the same order and reach the same parameters.
     def d_updates_per_step(self) -> int:
         """Discriminator (critic) updates per generator update: ``n_critic`` for WGAN-GP, else 1."""
-        return int(self.hp("n_critic", 5)) if self.loss_kind == "wgan-gp" else 1
+        return int(self.hparams["n_critic"]) if self.loss_kind == "wgan-gp" else 1
 
     def _reset_pending(self) -> None:
         self._d_done = 0                      # D updates already done in the current step
@@ -197,7 +232,7 @@ class GANBase(Generator):
             self._reset_pending()
 
     def _ns_d_update(self) -> dict[str, float]:
-        smooth = float(self.hp("label_smoothing", 0.0))
+        smooth = float(self.hparams["label_smoothing"])
         x, y = self._batch()
         z = self._noise(len(x), self.rng_)
         fake = self.G_(z, y)  # kept with its graph: the G update backpropagates through it
@@ -226,36 +261,18 @@ class GANBase(Generator):
         return {"loss_d": p["loss_d"], "loss_g": loss_g.item(),
                 "D(x)": p["D(x)"], "D(G(z))": torch.sigmoid(d_gen).mean().item()}
 
-    @torch.no_grad()
     def _update_average(self) -> None:
         """After each G update: G_avg <- ema * G_avg + (1 - ema) * G (buffers copied)."""
-        if self.G_avg_ is self.G_:
-            return
-        for a, p in zip(self.G_avg_.parameters(), self.G_.parameters()):
-            a.lerp_(p, 1.0 - self.ema_)
-        for a, b in zip(self.G_avg_.buffers(), self.G_.buffers()):
-            a.copy_(b)
-
-    def _gradient_penalty(self, x: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        # lambda * (||grad_xhat D(xhat)||_2 - 1)^2 on random interpolates xhat (Gulrajani et al. 2017, eq. 3)
-        eps = torch.rand((len(x),) + (1,) * (x.dim() - 1), generator=self.rng_).to(x.device)
-        xhat = (eps * x + (1 - eps) * fake).requires_grad_(True)
-        grad, = torch.autograd.grad(self.D_(xhat, y).sum(), xhat, create_graph=True)
-        return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+        if self.G_avg_ is not self.G_:
+            ema_update(self.G_avg_, self.G_, self.ema_)
 
     def _wgan_gp_d_update(self) -> dict[str, float]:
-        lam = float(self.hp("gp_weight", 10.0))
         # (1) one critic update (of n_critic per step): minimise D(G(z)) - D(x) + lambda * GP
         x, y = self._batch()
         with torch.no_grad():
             fake = self.G_(self._noise(len(x), self.rng_), y)
-        self.opt_d_.zero_grad(set_to_none=True)
-        d_real, d_fake = self.D_(x, y).mean(), self.D_(fake, y).mean()
-        gp = self._gradient_penalty(x, fake, y)
-        loss_d = d_fake - d_real + lam * gp
-        loss_d.backward()
-        self.opt_d_.step()
-        out = {"loss_d": loss_d.item(), "wasserstein": (d_real - d_fake).item(), "gp": gp.item()}
+        out = wgan_gp_critic_update(lambda v: self.D_(v, y), self.opt_d_, x, fake, self.rng_,
+                                    gp_weight=float(self.hparams["gp_weight"]))
         self._pending = {"n": len(x), "y": y, **out}
         return out
 
@@ -271,8 +288,8 @@ class GANBase(Generator):
         return {"loss_d": p["loss_d"], "loss_g": loss_g.item(), "wasserstein": p["wasserstein"], "gp": p["gp"]}
 
     # ---- teaching view: what D says about a point, and where G's loss pushes it -----------------
-    def critic(self, x: np.ndarray, *, grad: bool = False,
-               condition: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
+    def critic(self, x: np.ndarray, *, grad: bool = False, condition: Any = None
+               ) -> tuple[np.ndarray, np.ndarray | None]:
         """D at ``x`` (N x D, model space): the probability "real" for the non-saturating GAN, the
         critic value for WGAN-GP; with ``grad`` also -d loss_G / dx, the direction the generator's
         loss moves a fake sample sitting at x (d log D / dx for NS, d D / dx for WGAN-GP).
@@ -334,12 +351,7 @@ class GANBase(Generator):
         return out.cpu().numpy().reshape((len(zt), *self.dataset_.sample_shape)).astype(np.float32)
 
     def preview(self, n: int | None = None) -> np.ndarray:
-        if self.conditional:
-            k = len(self.dataset_.classes)
-            per = max(1, (n or self.preview_size) // k)
-            cond = np.repeat(np.arange(k), per)  # one row per class in the grid
-            return self.sample(len(cond), condition=cond, seed=self.seed_ + 12345)
-        return super().preview(n)
+        return preview_by_class(self, n) if self.conditional else super().preview(n)
 
     # ---- persistence -----------------------------------------------------------------------
     def _state_dict(self) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from ..errors import ConfigError
 from ..params import Param
 from .base import Generator, register_generator
 from .nets import DiagonalGaussianMixture
+from .parts import feature_scaling, lr_factor, lr_schedule_params, standardize, unstandardize
 
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -206,12 +207,7 @@ class RealNVP(Generator):
         Param("lr", "float", 1e-3, low=1e-6, high=1e-1, log=True, label="Learning rate", help="Adam learning rate."),
         Param("grad_clip", "float", 10.0, low=0.0, high=1000.0, advanced=True,
               help="Clip the gradient norm to this value (0 disables); guards against rare exploding steps."),
-        Param("lr_schedule", "choice", "constant", choices=("constant", "cosine"), label="LR schedule",
-              help="cosine: anneal the learning rate from lr to lr * lr_min_ratio over lr_decay_steps, then hold it."),
-        Param("lr_decay_steps", "int", 3000, low=1, high=1_000_000, advanced=True,
-              help="Length of the cosine decay in steps (match it to the planned training length)."),
-        Param("lr_min_ratio", "float", 0.01, low=0.0, high=1.0, advanced=True,
-              help="Final learning rate of the cosine schedule, as a fraction of lr."),
+        *lr_schedule_params(decay_steps=3000),
         Param("base", "choice", "gmm", choices=("normal", "gmm"), label="Base distribution",
               help="gmm: a learnable diagonal Gaussian mixture (a common variant; models separated modes without "
                    "bridges between them). normal: the paper's N(0, I)."),
@@ -223,11 +219,7 @@ class RealNVP(Generator):
     def _setup(self, dataset: Dataset) -> None:
         hp = self.hparams
         dim = dataset.n_features
-        x = torch.from_numpy(dataset.x).double()
-        if hp["standardize"]:
-            self.shift_, self.scale_ = x.mean(0).float(), x.std(0).clamp_min(1e-6).float()
-        else:
-            self.shift_, self.scale_ = torch.zeros(dim), torch.ones(dim)
+        self.shift_, self.scale_ = feature_scaling(dataset.x, enabled=hp["standardize"])
         self.shift_, self.scale_ = self.shift_.to(self.device_), self.scale_.to(self.device_)
         with torch.random.fork_rng(devices=[]):  # build from the run's seed, leave the global RNG alone
             torch.manual_seed(self.seed_)
@@ -249,7 +241,7 @@ class RealNVP(Generator):
         self.opt_ = torch.optim.Adam([*self.flow_.parameters(), *self.base_.parameters()], lr=hp["lr"])
 
     def _standardize(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.shift_) / self.scale_
+        return standardize(x, self.shift_, self.scale_)
 
     # ---- density ---------------------------------------------------------------------------
     def to_latent(self, x: torch.Tensor) -> torch.Tensor:
@@ -266,12 +258,7 @@ class RealNVP(Generator):
     # ---- training --------------------------------------------------------------------------
     def _lr_at(self, step: int) -> float:
         """Learning rate for ``step`` (a pure function of the step count, so resuming needs no extra state)."""
-        hp = self.hparams
-        if hp["lr_schedule"] == "constant":
-            return hp["lr"]
-        frac = min(step / hp["lr_decay_steps"], 1.0)
-        ratio = hp["lr_min_ratio"] + (1 - hp["lr_min_ratio"]) * 0.5 * (1 + math.cos(math.pi * frac))
-        return hp["lr"] * ratio
+        return self.hparams["lr"] * lr_factor(self.hparams, step)
 
     def _train_step(self) -> dict[str, float]:
         lr = self._lr_at(self.step_)
@@ -293,7 +280,7 @@ class RealNVP(Generator):
         if condition is not None:
             raise ConfigError(f"{self.label} is unconditional; sample without a condition.")
         z = self.base_.sample(n, gen).to(self.device_)
-        return self.flow_.inverse(z) * self.scale_ + self.shift_
+        return unstandardize(self.flow_.inverse(z), self.shift_, self.scale_)
 
     # ---- persistence -----------------------------------------------------------------------
     def _state_dict(self) -> dict[str, Any]:

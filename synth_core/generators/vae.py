@@ -5,7 +5,7 @@ maximising the ELBO with the reparameterisation trick; samples decode z ~ p(z). 
 Bernoulli on pixel intensities (x + 1) / 2 for images (as in the paper's MNIST experiments), or a
 Gaussian with a per-feature variance set to its maximum-likelihood value (Rybkin et al. 2021, sharp
 enough for the 0.02-wide ring8 modes).
-Points/tabular rows are standardised inside the model. ``conditional = True`` gives the CVAE
+Points/tabular rows are standardised inside the model. ``conditions_on_label = True`` gives the CVAE
 (``cvae.py``): the label is fed to encoder and decoder.
 
 Prior p(z): the paper's N(0, I) for images; for points and tabular rows (``prior="auto"``) a
@@ -21,7 +21,7 @@ unchanged, the prior is simply part of the model.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,6 +34,8 @@ from ..params import Param
 from .base import Generator, register_generator
 from .gan_core import arch_param, condition_labels
 from .nets import ConvDecoder, ConvEncoder, DiagonalGaussianMixture, MLPDecoder, MLPEncoder
+from .parts import (conv_image_ok, feature_scaling, preview_by_class, require_conv_image, require_labels, standardize,
+                    unstandardize)
 
 #: learned Gaussian log-std floor (standardised units): keeps the likelihood bounded.
 LOG_SIGMA_MIN = math.log(1e-3)
@@ -79,7 +81,7 @@ class VAE(Generator):
     supports = frozenset({"points", "tabular", "image"})
     paper = "Kingma & Welling 2014, Auto-Encoding Variational Bayes (arXiv:1312.6114)"
     default_steps = 3000
-    conditional: ClassVar[bool] = False
+    has_latent = True
     params = (
         Param("latent_dim", "int", 8, low=1, high=256, help="Dimension of z."),
         Param("width", "int", 128, low=8, high=1024,
@@ -107,8 +109,8 @@ class VAE(Generator):
 
     def _setup(self, dataset: Dataset) -> None:
         hp = self.hparams
-        if self.conditional and (dataset.y is None or not dataset.classes):
-            raise ConfigError(f"{self.label} needs a labelled dataset; {dataset.name} has no labels.")
+        if self.conditional:
+            require_labels(dataset, self.label)
         self.likelihood_ = hp["likelihood"] if hp["likelihood"] != "auto" else (
             "bernoulli" if dataset.kind == "image" else "gaussian")
         if self.likelihood_ == "bernoulli" and dataset.kind != "image":
@@ -116,17 +118,15 @@ class VAE(Generator):
         shape = dataset.sample_shape
         arch = hp["arch"]
         if arch == "auto":
-            arch = "conv" if dataset.kind == "image" and shape[1] == shape[2] and shape[1] % 4 == 0 else "mlp"
-        if arch == "conv" and (dataset.kind != "image" or shape[1] != shape[2] or shape[1] % 4):
-            raise ConfigError(f"{self.label} (conv) needs square images with a side divisible by 4.")
+            arch = "conv" if conv_image_ok(dataset) else "mlp"
+        if arch == "conv":
+            require_conv_image(dataset, f"{self.label} (conv)")
         self.arch_ = arch
         k = dataset.n_classes if self.conditional else 0
         d, zd, w = dataset.n_features, hp["latent_dim"], hp["width"]
         # Points/tabular rows are standardised so one learning rate suits any scale; images stay in [-1, 1].
-        x = dataset.x.reshape(len(dataset.x), -1)
-        std_on = dataset.kind != "image"
-        self.x_mean_ = torch.as_tensor(x.mean(0) if std_on else np.zeros(d, np.float32)).to(self.device_)
-        self.x_std_ = torch.as_tensor(x.std(0) + 1e-6 if std_on else np.ones(d, np.float32)).to(self.device_)
+        x_mean, x_std = feature_scaling(dataset.x, enabled=dataset.kind != "image")
+        self.x_mean_, self.x_std_ = x_mean.to(self.device_), x_std.to(self.device_)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed_)
             # A bare Module holding both nets and the learned log-std: one state_dict, one optimiser.
@@ -171,7 +171,7 @@ class VAE(Generator):
         idx = idx.to(x_all.device)
         x = x_all[idx]
         y = self.y_all_[idx] if self.y_all_ is not None else None
-        xin = x if self.arch_ == "conv" else (x.flatten(1) - self.x_mean_) / self.x_std_  # (B, C, H, W) or (B, D)
+        xin = x if self.arch_ == "conv" else standardize(x.flatten(1), self.x_mean_, self.x_std_)  # (B, C, H, W) or (B, D)
         mu, logvar = self.net_.enc(xin, y)  # (B, z_dim) each
         # Reparameterisation trick: z = mu + sigma * eps, eps ~ N(0, I) from this run's RNG.
         eps = torch.randn(mu.shape, generator=self.rng_).to(mu.device)
@@ -208,7 +208,7 @@ class VAE(Generator):
             return 2 * torch.sigmoid(out) - 1  # the Bernoulli means, back in [-1, 1]
         if noise_gen is not None:
             out = out + torch.exp(self._log_sigma()) * torch.randn(out.shape, generator=noise_gen).to(out.device)
-        out = out * self.x_std_ + self.x_mean_
+        out = unstandardize(out, self.x_mean_, self.x_std_)
         return out.clamp(-1, 1) if self.dataset_.kind == "image" else out
 
     def latent_size(self) -> int | None:
@@ -226,11 +226,7 @@ class VAE(Generator):
         return out.cpu().numpy().reshape((len(zt), *self.dataset_.sample_shape)).astype(np.float32)
 
     def preview(self, n: int | None = None) -> np.ndarray:
-        if self.conditional:
-            k = self.dataset_.n_classes
-            cond = np.repeat(np.arange(k), max(1, (n or self.preview_size) // k))  # one row per class
-            return self.sample(len(cond), condition=cond, seed=self.seed_ + 12345)
-        return super().preview(n)
+        return preview_by_class(self, n) if self.conditional else super().preview(n)
 
     def _state_dict(self) -> dict[str, Any]:
         return {"net": self.net_.state_dict(), "opt": self.opt_.state_dict(),

@@ -28,12 +28,10 @@ its z-to-mode assignment, the average of two good generators is not a good gener
 """
 from __future__ import annotations
 
-import math
-
-from ..data.base import Dataset
 from ..params import Param
 from .base import register_generator
 from .gan_core import GANBase, arch_param, gan_params
+from .parts import lr_factor, lr_schedule_params
 
 
 @register_generator
@@ -51,13 +49,7 @@ class WGANGP(GANBase):
         Param("gp_weight", "float", 10.0, low=0.0, high=100.0, label="GP weight (lambda)",
               help="Weight of the gradient penalty; 10 in the paper."),
         arch_param(),
-        Param("lr_schedule", "choice", "constant", choices=("constant", "cosine"), label="LR schedule",
-              help="cosine: anneal both learning rates to lr * lr_min_ratio over lr_decay_steps, then hold "
-                   "(helps on narrow 2-D modes with a higher starting rate, e.g. 1e-3)."),
-        Param("lr_decay_steps", "int", 5000, low=1, high=1_000_000, advanced=True,
-              help="Length of the cosine decay in generator steps (match it to the planned training length)."),
-        Param("lr_min_ratio", "float", 0.01, low=0.0, high=1.0, advanced=True,
-              help="Final learning rate of the cosine schedule, as a fraction of the starting rate."),
+        *lr_schedule_params(decay_steps=5000),
     ))
     # 2-D points: a small generator with a 2-D latent, a 10x higher rate annealed by the cosine
     # schedule, a bigger batch and a lighter penalty (measurements in the module docstring).
@@ -67,17 +59,9 @@ class WGANGP(GANBase):
                                     gp_weight=1.0),
                      "image": dict(batch_size=64, width=32)}
 
-    def _setup(self, dataset: Dataset) -> None:
-        super()._setup(dataset)
-        self.lr_schedule_ = self.hparams["lr_schedule"]
-
     def lr_factor(self, step: int) -> float:
         """Multiplier on both starting learning rates at generator step ``step`` (a pure function of it)."""
-        if self.lr_schedule_ == "constant":
-            return 1.0
-        hp = self.hparams
-        frac = min(step / hp["lr_decay_steps"], 1.0)
-        return hp["lr_min_ratio"] + (1 - hp["lr_min_ratio"]) * 0.5 * (1 + math.cos(math.pi * frac))
+        return lr_factor(self.hparams, step)
 
     def _set_lr(self) -> None:
         f = self.lr_factor(self.step_)

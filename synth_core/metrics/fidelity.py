@@ -1,5 +1,6 @@
-"""One-dimensional distribution checks: the exact two-sample KS statistic (used by the decoded
-table's column shapes, ``table.py``) and the pixel-intensity histogram of images.
+"""One-dimensional distribution checks: snapping numbers to category levels and the pixel-intensity
+histogram of images (the exact two-sample KS statistic lives in ``synth_core.stats``, shared with the
+generators).
 
 References: SDMetrics "Column Shapes" (KSComplement, TVComplement),
 https://docs.sdv.dev/sdmetrics/reports/quality-report/whats-included .
@@ -15,18 +16,6 @@ INFO = {
         "values (32 bins on [-1, 1] plus out-of-range); catches grey backgrounds and washed-out images.",
         "SDMetrics TVComplement applied to binned pixel intensities."),
 }
-
-
-def ks_statistic(a: np.ndarray, b: np.ndarray) -> float:
-    """Two-sample KS statistic sup |F_a - F_b| (exact; equals scipy.stats.ks_2samp(a, b).statistic)."""
-    a = np.sort(np.asarray(a, dtype=np.float64))
-    b = np.sort(np.asarray(b, dtype=np.float64))
-    if len(a) == 0 or len(b) == 0:
-        return 1.0
-    grid = np.concatenate([a, b])
-    fa = np.searchsorted(a, grid, side="right") / len(a)
-    fb = np.searchsorted(b, grid, side="right") / len(b)
-    return float(np.abs(fa - fb).max())
 
 
 def snap_to_levels(values: np.ndarray, levels: np.ndarray) -> np.ndarray:

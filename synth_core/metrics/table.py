@@ -29,7 +29,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .fidelity import ks_statistic
+from ..stats import ks_statistic
 
 NUMERIC_KINDS = ("numerical", "datetime")
 DISCRETE_KINDS = ("categorical", "boolean")
