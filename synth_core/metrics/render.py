@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .catalog import GROUPS
+
 if TYPE_CHECKING:  # pragma: no cover
     from .report import Report
 
@@ -31,8 +33,6 @@ def _verdict(overall: float) -> str:
 
 
 def to_text(rep: "Report") -> str:
-    from .report import GROUPS
-
     lines = [f"SynthLab quality report: {rep.dataset or 'data'} ({rep.kind}), "
              f"{rep.n_real:,} real vs {rep.n_synth:,} synthetic",
              f"Overall quality: {rep.overall:.1f} / 100 ({_verdict(rep.overall)})"
@@ -104,8 +104,6 @@ def _scatter_svg(pca: dict, size: int = 360) -> str:
 
 
 def to_html(rep: "Report") -> str:
-    from .report import GROUPS
-
     e = html.escape
     title = f"SynthLab quality report: {rep.dataset or 'data'} ({rep.kind})"
     rows = []

@@ -52,22 +52,12 @@ import pandas as pd
 
 from ..data.base import KINDS, Dataset
 from ..errors import ConfigError, DataError
-from . import detection, distance, features, fidelity, prdc as prdc_mod, privacy, table, utility
+from . import features, fidelity, table, utility
 from ._common import Progress, Score, one_thread, subsample, to_jsonable
+from .catalog import GROUPS, INFO
 from .judge import Judge, get_judge
+from .render import to_html, to_text
 from .stages import STAGES, Inputs
-
-GROUPS: dict[str, str] = {
-    "marginals": "Column shapes",
-    "pairs": "Column pair trends",
-    "distance": "Distribution distance",
-    "fidelity": "Fidelity",
-    "diversity": "Diversity",
-    "detection": "Detection",
-    "utility": "Utility",
-    "pixels": "Pixel statistics (not in overall)",
-    "privacy": "Privacy (not in overall)",
-}
 
 #: overall-score weight of each group, per data kind (groups left out weigh 0: shown, not counted)
 WEIGHTS: dict[str, dict[str, float]] = {
@@ -82,30 +72,6 @@ GROUP_ORDER: dict[str, list[str]] = {
     "image": ["distance", "fidelity", "diversity", "detection", "utility", "pixels", "privacy"],
     "tabular": ["marginals", "pairs", "fidelity", "diversity", "distance", "detection", "utility", "privacy"],
     "points": ["marginals", "pairs", "fidelity", "diversity", "distance", "detection", "utility", "privacy"],
-}
-
-INFO: dict[str, tuple[str, str, str]] = {
-    **table.INFO, **fidelity.INFO, **distance.INFO, **prdc_mod.INFO, **detection.INFO,
-    **utility.INFO, **privacy.INFO, **features.INFO,
-    "mean_image": (
-        "Mean image",
-        "1 - mean absolute difference between the real and synthetic average images / 2 (pixels in [-1, 1]).",
-        "A pixel-space sanity check (not in the overall score)."),
-    "class_balance": (
-        "Class balance",
-        "1 - total variation distance between the real class shares and the synthetic samples' class shares "
-        "as labelled by the judge; 1 means every class appears as often as in the real data.",
-        "SDMetrics TVComplement applied to judge-predicted classes."),
-    "modes_covered": (
-        "Modes covered",
-        "Share of the mixture's modes that receive at least a quarter of their fair share of the synthetic "
-        "samples lying within 3 standard deviations of a mode (toy mixtures with known modes only).",
-        "Srivastava et al. 2017 (VEEGAN); Metz et al. 2017 (Unrolled GANs)."),
-    "high_quality": (
-        "High-quality samples",
-        "Share of synthetic samples within 3 standard deviations of their nearest mode, relative to the "
-        "same share for real samples (toy mixtures with known modes only).",
-        "Srivastava et al. 2017 (VEEGAN); Metz et al. 2017 (Unrolled GANs)."),
 }
 
 GROUP_FLOOR = 0.02    # smallest group score the geometric mean sees
@@ -167,14 +133,10 @@ class Report:
 
     def to_text(self) -> str:
         """A terminal table: one row per metric, then the group scores and notes."""
-        from .render import to_text
-
         return to_text(self)
 
     def to_html(self) -> str:
         """A self-contained HTML page (inline CSS/SVG, every string escaped)."""
-        from .render import to_html
-
         return to_html(self)
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 
 from . import detection, distance, features, fidelity, prdc as prdc_mod, privacy, table, utility
 from ._common import Score, clip01, knn_distances, one_thread, subsample
+from .catalog import INFO
 from .judge import Judge
 from .modes import mode_coverage
 
@@ -82,8 +83,6 @@ class StageResult:
 
 
 def _info() -> dict[str, tuple[str, str, str]]:
-    from .report import INFO
-
     return INFO
 
 

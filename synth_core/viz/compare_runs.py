@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import PALETTE, _decimate, smooth
+from .figures import PALETTE, decimate, smooth
 
 X_AXES = {"step": "step", "time": "wall time since start (s)"}
 
@@ -63,7 +63,7 @@ def has_nonpositive(histories: Mapping[str, dict[str, Any]], keys: Sequence[str]
 def _add_run_traces(fig: go.Figure, label: str, colour: str, xs: np.ndarray, raw: np.ndarray,
                     sm: np.ndarray, smoothing: float, max_points: int, showlegend: bool,
                     row: int | None = None, col: int | None = None) -> None:
-    keep = _decimate(len(xs), max_points)
+    keep = decimate(len(xs), max_points)
     where = {} if row is None else {"row": row, "col": col}
     if smoothing > 0:  # TensorBoard: the raw curve stays as a faint line under the smoothed one
         fig.add_trace(go.Scattergl(x=xs[keep], y=raw[keep], mode="lines", name=label, legendgroup=label,

@@ -11,7 +11,7 @@ REAL_COLOUR = "#9CA3AF"
 SYNTH_COLOUR = "#4F46E5"
 
 
-def _decimate(idx_len: int, max_points: int) -> np.ndarray:
+def decimate(idx_len: int, max_points: int) -> np.ndarray:
     if idx_len <= max_points:
         return np.arange(idx_len)
     return np.unique(np.linspace(0, idx_len - 1, max_points).round().astype(int))
@@ -37,7 +37,7 @@ def loss_figure(history: dict[str, Any], *, smoothing: float = 0.0, max_points: 
                 height: int = 320, log_y: bool = False) -> go.Figure:
     """One line per named loss against the step. ``history`` is ``LossHistory.copy()``."""
     steps = np.asarray(history.get("step", []))
-    keep = _decimate(len(steps), max_points)
+    keep = decimate(len(steps), max_points)
     fig = go.Figure()
     for i, (name, vals) in enumerate(history.get("losses", {}).items()):
         v = smooth(np.asarray(vals, dtype=np.float64), smoothing)[keep]
