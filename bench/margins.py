@@ -171,7 +171,7 @@ def case_tvae(seed: int) -> dict[str, float]:
     out = ds.decode(*g.sample_with_labels(1000, seed=1))
     share = ds.decode(g.sample(3000, seed=2)).color.value_counts(normalize=True)
     real = df.color.value_counts(normalize=True)
-    return {"elbo_drop(>20)": g.first_losses["elbo"] - last["elbo"], "kl(>0.5)": last["kl"],
+    return {"neg_elbo_drop(>20)": g.first_losses["neg_elbo"] - last["neg_elbo"], "kl(>0.5)": last["kl"],
             "missing(0.02..0.25)": float(out.score.isna().mean()),
             "marginal_err(<0.12)": max(abs(share.get(v, 0.0) - real[v]) for v in ("red", "green")),
             "blue(0.01..0.15)": float(share.get("blue", 0.0))}
@@ -186,7 +186,7 @@ def case_realnvp(seed: int) -> dict[str, float]:
 
     ds = load_dataset("ring8")
     train, held = ds.subset(8000, seed=0), ds.subset(2000, seed=1)
-    g = RealNVP(hidden=64, batch_size=256).setup(train, seed=seed)
+    g = RealNVP(width=64, batch_size=256).setup(train, seed=seed)
     for _ in range(NLL_STEPS):
         g.train_step()
     return {"ring_held_nll(<1.0)": float(-g.log_prob(held.x).mean())}
@@ -200,7 +200,7 @@ def case_realnvp_tab(seed: int) -> dict[str, float]:
     from tests.test_gen_realnvp import next_batch, table_nll_at_init
 
     ds = tiny_tabular(labelled=False)
-    g = RealNVP(hidden=32, batch_size=128, base="normal").setup(ds, seed=seed)
+    g = RealNVP(width=32, batch_size=128, base="normal").setup(ds, seed=seed)
     for _ in range(61):
         g.train_step()
     want = float(-g.log_prob(next_batch(g)).mean())
@@ -365,7 +365,7 @@ def case_latent(seed: int) -> dict[str, float]:
     from synth_core.viz import latent
     from tests.conftest import tiny_images
 
-    gen = get_generator("vae")(latent_dim=2, width=32, depth=1, batch_size=64, kl_warmup=0, lr=3e-3, arch="mlp")
+    gen = get_generator("vae")(z_dim=2, width=32, depth=1, batch_size=64, kl_warmup=0, lr=3e-3, arch="mlp")
     gen.setup(tiny_images(), seed=seed)
     for _ in range(40):
         gen.train_step()

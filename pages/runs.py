@@ -13,6 +13,7 @@ from synth_core.generators import get_generator
 from synth_core.train import LossHistory
 from synth_core.train.evaluate import SAMPLE_RULE, evaluate_run
 from synth_core.train.export import metrics_csv, synthetic_frame
+from synth_core.train.run import MAX_STEPS
 from synth_core.train.reports import load_report, report_summary
 from synth_core.train.store import validate_run_id
 from synth_core.ui import session
@@ -199,7 +200,7 @@ elif rec.state in CONTINUABLE and rec.checkpoint.is_file():
     with st.form("continue_form", border=True):
         st.markdown("**Continue training** from the last checkpoint (same run, same folder; curves go on).")
         f1, f2 = st.columns([2, 1], vertical_alignment="bottom")
-        target = f1.number_input("Train to step", min_value=done + 1, max_value=10_000_000,
+        target = f1.number_input("Train to step", min_value=done + 1, max_value=MAX_STEPS,
                                  value=planned if planned > done else 2 * max(done, 1), step=100,
                                  key=f"continue_steps/{rid}",
                                  help="The total step count to reach; an interrupted run resumes from its "

@@ -17,6 +17,7 @@ from synth_core.errors import SynthLabError
 from synth_core.generators import get_generator, list_generators
 from synth_core.params import Param
 from synth_core.train import Run, RunConfig
+from synth_core.train.run import MAX_STEPS
 from synth_core.train import views
 from synth_core.train.speed import machine_load, slowdown_notice
 from synth_core.metrics.modes import coverage_note
@@ -113,7 +114,7 @@ with controls:
     st.caption(gen_cls.summary())
 
     run_params = (
-        Param("steps", "int", gen_cls.default_steps, low=1, high=1_000_000,
+        Param("steps", "int", gen_cls.default_steps, low=1, high=MAX_STEPS,
               help="Generator updates to run (closed-form models need 1)."),
         Param("seed", "int", 0, low=0, high=2**31 - 1, help="Same seed + same config -> same result on CPU."),
     )

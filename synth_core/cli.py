@@ -20,6 +20,11 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def _help(text: str) -> str:
+    """Help text for argparse, which %-formats it: a literal % (e.g. "20%") must be doubled."""
+    return text.replace("%", "%%")
+
+
 class ProgressBar:
     """A one-line progress bar on stderr: steps, steps/s, ETA and the latest losses."""
 
@@ -49,8 +54,18 @@ class ProgressBar:
             self.stream.flush()
 
 
+def _default_text(gen_cls, p) -> str:
+    """``default: X``, then each data kind's own default where ``kind_defaults`` changes it."""
+    kinds = [f"on {kind} data: {over[p.name]}" for kind, over in sorted(gen_cls.kind_defaults.items())
+             if p.name in over]
+    return "; ".join([f"default: {p.default}", *kinds])
+
+
 def _add_param_flags(parser: argparse.ArgumentParser, gen_cls) -> None:
-    group = parser.add_argument_group(f"{gen_cls.name} hyperparameters")
+    group = parser.add_argument_group(
+        f"{gen_cls.name} hyperparameters",
+        "Defaults can depend on the data kind (points, tabular, image); each flag lists them." if gen_cls.kind_defaults
+        else None)
     for p in gen_cls.params:
         kwargs: dict[str, Any] = {"dest": f"param_{p.name}", "default": None}
         if p.type == "choice":
@@ -59,13 +74,14 @@ def _add_param_flags(parser: argparse.ArgumentParser, gen_cls) -> None:
             kwargs["metavar"] = "true|false"
         else:
             kwargs["type"] = int if p.type == "int" else float
-        group.add_argument(_flag(p.name), help=f"{p.help} (default: {p.default})", **kwargs)
+        group.add_argument(_flag(p.name), help=_help(f"{p.help} ({_default_text(gen_cls, p)})"), **kwargs)
 
 
 def cmd_train(argv: Sequence[str]) -> int:
     from .data.holdout import HOLDOUT, HOLDOUT_SEED
     from .generators import get_generator, list_generators
     from .train import Event, Run, RunConfig
+    from .train.run import upgrade_config
 
     base = argparse.ArgumentParser(prog="synthlab train", add_help=False)
     base.add_argument("--generator", "-g", default="dcgan")
@@ -77,6 +93,9 @@ def cmd_train(argv: Sequence[str]) -> int:
             file_cfg = json.loads(known.config.read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise SynthLabError(f"Cannot read config {known.config}: {exc}") from None
+        if not isinstance(file_cfg, dict):
+            raise SynthLabError(f"Cannot read config {known.config}: not a JSON object")
+        file_cfg = upgrade_config(file_cfg)  # a config saved before a Param was renamed
     gen_name = file_cfg.get("generator", known.generator) if "--generator" not in argv and "-g" not in argv else known.generator
     gen_cls = get_generator(gen_name)
 
@@ -100,7 +119,7 @@ def cmd_train(argv: Sequence[str]) -> int:
     parser.add_argument("--out", type=Path, default=None, help="runs folder (default ./runs or $SYNTHLAB_RUNS_DIR)")
     parser.add_argument("--run-id", default=None)
     parser.add_argument(_flag(HOLDOUT.name), type=float, default=None, metavar="FRACTION",
-                        help=f"{HOLDOUT.help} (default: {HOLDOUT.default} where that applies, else 0)")
+                        help=_help(f"{HOLDOUT.help} (default: {HOLDOUT.default} where that applies, else 0)"))
     parser.add_argument("--quiet", "-q", action="store_true")
     _add_param_flags(parser, gen_cls)
     args = parser.parse_args(argv)

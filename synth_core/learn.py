@@ -263,7 +263,7 @@ DEMO_DATASETS: dict[str, str] = {
 _KIND_DEFAULT = {"points": "ring8", "image": "mnist", "tabular": "patients"}
 #: hyperparameters "Try it" starts a generator with, where its demo needs other values than the defaults
 #: (the VAE's lesson points at the 2-D latent map, which needs a 2-D latent)
-DEMO_PARAMS: dict[str, dict[str, object]] = {"vae": {"latent_dim": 2}}
+DEMO_PARAMS: dict[str, dict[str, object]] = {"vae": {"z_dim": 2}}
 
 
 def lessons() -> list[Lesson]:

@@ -149,7 +149,7 @@ def test_learn_try_it_vae_starts_with_a_2d_latent(app):
     _no_errors(at)
     assert at.session_state["train_gen"] == "vae"
     at.switch_page("pages/train.py").run()
-    assert at.number_input(key="w/vae/latent_dim").value == 2
+    assert at.number_input(key="w/vae/z_dim").value == 2
     assert views  # (imported for the speed options)
 
 

@@ -117,7 +117,7 @@ def test_conditional_generator_uses_its_label(patients):
 def short_run(name: str, patients: Dataset, seed: int):
     """CTGAN or TVAE after 20 steps on patients: the rejection tests need them to produce the asked-for
     values often enough (bench/margins.py conditional measures how often)."""
-    params = dict(width=32, batch_size=100) if name == "ctgan" else dict(width=32, batch_size=100, latent_dim=8)
+    params = dict(width=32, batch_size=100) if name == "ctgan" else dict(width=32, batch_size=100, z_dim=8)
     return train(get_generator(name)(**params).setup(patients, seed=seed), 20)
 
 

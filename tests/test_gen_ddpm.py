@@ -88,7 +88,7 @@ def test_digits_smoke():
 
 
 def test_ema_weights_are_what_sample_uses():
-    g = DDPM(hidden=32, depth=1, ema=True).setup(tiny_points(), seed=0)
+    g = DDPM(width=32, depth=1, ema=True).setup(tiny_points(), seed=0)
     for _ in range(5):
         g.train_step()
     raw = [p.detach().clone() for p in g.net_.parameters()]
@@ -103,7 +103,7 @@ def test_ema_weights_are_what_sample_uses():
 
 def test_ddim_is_deterministic_given_x_T():
     """DDIM (eta = 0) adds no noise after x_T: two seeds give different samples, one seed the same."""
-    g = DDPM(hidden=32, depth=1, sample_steps=10).setup(tiny_points(), seed=0)
+    g = DDPM(width=32, depth=1, sample_steps=10).setup(tiny_points(), seed=0)
     for _ in range(3):
         g.train_step()
     a, b = g.sample(16, seed=1), g.sample(16, seed=1)
@@ -112,7 +112,7 @@ def test_ddim_is_deterministic_given_x_T():
 
 
 def test_condition_is_rejected():
-    g = DDPM(hidden=16, depth=1).setup(tiny_points(), seed=0)
+    g = DDPM(width=16, depth=1).setup(tiny_points(), seed=0)
     with pytest.raises(ConfigError):
         g.sample(4, condition=1)
 

@@ -102,7 +102,7 @@ def test_inverse_undoes_forward(make):
 
 def test_train_step_reports_likelihood_and_improves_it():
     ds = tiny_tabular(labelled=False)
-    g = RealNVP(hidden=32, batch_size=128, base="normal").setup(ds, seed=stat_seed(0))
+    g = RealNVP(width=32, batch_size=128, base="normal").setup(ds, seed=stat_seed(0))
     first = g.train_step()
     assert set(first) == {"nll", "bits_per_dim"}
     assert first["bits_per_dim"] == pytest.approx(first["nll"] / (3 * np.log(2)), rel=1e-6)
@@ -129,7 +129,7 @@ def next_batch(g: RealNVP) -> np.ndarray:
 
 def table_nll_at_init(ds, seed: int) -> float:
     """Mean NLL of ``ds`` under the untrained flow test_train_step_reports_likelihood_and_improves_it starts from."""
-    return float(-RealNVP(hidden=32, batch_size=128, base="normal").setup(ds, seed=seed).log_prob(ds.x).mean())
+    return float(-RealNVP(width=32, batch_size=128, base="normal").setup(ds, seed=seed).log_prob(ds.x).mean())
 
 
 def test_log_prob_rejects_wrong_width():
@@ -146,7 +146,7 @@ def test_ring8_likelihood_beats_a_gaussian_quickly():
     (3.53 nats: std sqrt(2) per axis); the optimum, the ring's own entropy, is about -2.9 nats."""
     ds = load_dataset("ring8")
     train, held = ds.subset(8000, seed=0), ds.subset(2000, seed=1)
-    g = RealNVP(hidden=64, batch_size=256).setup(train, seed=stat_seed(0))
+    g = RealNVP(width=64, batch_size=256).setup(train, seed=stat_seed(0))
     for _ in range(NLL_STEPS):
         g.train_step()
     assert -g.log_prob(held.x).mean() < 1.0
@@ -168,7 +168,7 @@ def test_resume_with_schedule_and_gmm_base_matches():
     import io
 
     ds = tiny_points()
-    kw = dict(hidden=16, batch_size=64, lr_schedule="cosine", lr_decay_steps=10, base="gmm", base_components=3)
+    kw = dict(width=16, batch_size=64, lr_schedule="cosine", lr_decay_steps=10, base="gmm", base_components=3)
     a = RealNVP(**kw).setup(ds, seed=0)
     for _ in range(4):
         a.train_step()

@@ -18,7 +18,7 @@ from synth_core.generators.tvae import tvae_loss
 from .conftest import stat_seed
 from .test_gen_ctgan import small_table, train
 
-FAST = dict(width=64, batch_size=100, latent_dim=16, lr=2e-3)
+FAST = dict(width=64, batch_size=100, z_dim=16, lr=2e-3)
 STEPS = 400
 
 
@@ -69,9 +69,9 @@ def test_loss_matches_a_torch_distributions_oracle(table):
 
 def test_reports_elbo_recon_kl_and_learns(trained):
     last = trained.train_step()
-    assert set(last) == {"elbo", "recon", "kl"}
-    assert math.isclose(last["elbo"], last["recon"] + last["kl"], rel_tol=1e-5, abs_tol=1e-5)
-    assert last["elbo"] < trained.first_losses["elbo"] - 20  # ~98 nats at step 1, ~10 after training
+    assert set(last) == {"neg_elbo", "recon", "kl"}
+    assert math.isclose(last["neg_elbo"], last["recon"] + last["kl"], rel_tol=1e-5, abs_tol=1e-5)
+    assert last["neg_elbo"] < trained.first_losses["neg_elbo"] - 20  # ~98 nats at step 1, ~10 after training
     assert last["kl"] > 0.5  # the latent is used (no posterior collapse)
 
 

@@ -79,7 +79,7 @@ def test_latent_plane_is_an_inverse_cdf_grid_with_y_up():
 @pytest.fixture(scope="module")
 def vae2():
     """A 2-D-latent MLP VAE trained a few steps on 8x8 digits."""
-    gen = get_generator("vae")(latent_dim=2, width=32, depth=1, batch_size=64, kl_warmup=0, lr=3e-3, arch="mlp")
+    gen = get_generator("vae")(z_dim=2, width=32, depth=1, batch_size=64, kl_warmup=0, lr=3e-3, arch="mlp")
     gen.setup(tiny_images(), seed=stat_seed(0))
     for _ in range(40):
         gen.train_step()
@@ -136,7 +136,7 @@ def test_models_without_latent_space_say_why():
 
 
 def test_conditional_vae_reports_a_class_selector():
-    gen = get_generator("cvae")(latent_dim=3, width=16, depth=1, arch="mlp").setup(tiny_images(64), seed=0)
+    gen = get_generator("cvae")(z_dim=3, width=16, depth=1, arch="mlp").setup(tiny_images(64), seed=0)
     views = latent.latent_views(gen, gen.dataset_)
     assert views.conditional and views.size == 3 and not views.plane
     a = gen.decode_latent(np.zeros((1, 3), np.float32), condition=1)
@@ -152,7 +152,7 @@ def _finished(generator: str, params: dict, steps: int, dataset: str = "digits")
 
 
 def test_explore_page_shows_latent_views_for_a_finished_vae(app):
-    _finished("vae", {"latent_dim": 2, "width": 32, "depth": 1, "batch_size": 32, "arch": "mlp"}, steps=5)
+    _finished("vae", {"z_dim": 2, "width": 32, "depth": 1, "batch_size": 32, "arch": "mlp"}, steps=5)
     at = app.run()
     at.switch_page("pages/explore.py").run()
     assert not at.exception, [e.message for e in at.exception]
@@ -165,7 +165,7 @@ def test_explore_page_shows_latent_views_for_a_finished_vae(app):
 
 
 def test_explore_page_conditional_run_has_a_class_selector(app):
-    _finished("cvae", {"latent_dim": 3, "width": 16, "depth": 1, "batch_size": 32, "arch": "mlp"}, steps=3)
+    _finished("cvae", {"z_dim": 3, "width": 16, "depth": 1, "batch_size": 32, "arch": "mlp"}, steps=3)
     at = app.run()
     at.switch_page("pages/explore.py").run()
     assert not at.exception, [e.message for e in at.exception]

@@ -17,6 +17,7 @@ import torch
 from ..data.base import Dataset
 from ..errors import ConfigError
 from ..params import Param, resolve_params
+from .parts import PREVIEW_SEED_OFFSET
 from .tabular_view import VERSION as VIEW_VERSION
 from .tabular_view import FrequencyView, class_shares
 
@@ -39,19 +40,54 @@ class Generator(ABC):
     #: per data kind, defaults that replace the Params' own (e.g. a GAN wants a different learning
     #: rate on 2-D points than on images). Only params the user did not set follow the data kind.
     kind_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: old Param names -> today's, so a run's config.json saved before a rename still loads (see
+    #: :meth:`upgrade_params`). An old name is never reused for another Param.
+    renamed_params: ClassVar[dict[str, str]] = {}
     #: how the model sees a table. "frequency": every one-hot block (categorical/boolean column, mode
     #: indicators, missing flag; the label too unless the model is conditional) is one frequency-encoded
     #: column (tabular_view.py), so level shares survive sampling; "onehot": the encoder's matrix as is,
     #: for models with their own per-column softmax heads (CTGAN, TVAE).
     tabular_input: ClassVar[str] = "frequency"
-    #: conditional models are given the label (``condition`` = class codes); others may model it jointly.
-    conditional: ClassVar[bool] = False
+
+    # ---- declared capabilities ---------------------------------------------------------------
+    # Every optional feature is declared here, once, with its default. A family that has one sets the
+    # flag and overrides the matching method; callers read the flag (or call the method, whose default
+    # answers "not here") and never probe with getattr/hasattr. tests/test_generator_contract.py checks
+    # every capability a generator declares.
+    #: the family is given the label (cGAN, CVAE, CTGAN): ``sample(n, condition=class codes)``; see
+    #: :attr:`conditional` (whether a set-up model is) and :meth:`sample_with_labels`.
+    conditions_on_label: ClassVar[bool] = False
+    #: a likelihood model (GMM, KDE, flows, the MCMC target): implements :meth:`_log_prob`; see :meth:`log_prob`.
+    has_log_density: ClassVar[bool] = False
+    #: a latent space: :meth:`latent_size` is an int and :meth:`_decode_latent` maps latents to rows.
+    has_latent: ClassVar[bool] = False
+    #: adversarial models with a decision surface: :meth:`critic` gives D's values and gradients.
+    has_critic: ClassVar[bool] = False
+    #: the adversarial loss: "ns" (non-saturating, D is a probability) or "wgan-gp" (an unbounded critic);
+    #: None for models that are not adversarial.
+    loss_kind: ClassVar[str | None] = None
+    #: what one :meth:`train_update` call may do, in order within a step (step-by-step mode). ("step",):
+    #: a whole step; GANs: ("discriminator", "generator"), see :meth:`next_update` and :meth:`step_progress`.
+    update_units: ClassVar[tuple[str, ...]] = ("step",)
+    #: recent sampler iterations for a teaching view (MCMC): see :meth:`trace`.
+    has_trace: ClassVar[bool] = False
 
     @classmethod
     def params_for(cls, kind: str | None) -> tuple[Param, ...]:
         """``params`` with the defaults for data of ``kind`` (what the UI shows and a run resolves)."""
         over = cls.kind_defaults.get(kind or "", {})
         return tuple(dataclasses.replace(p, default=over[p.name]) if p.name in over else p for p in cls.params)
+
+    @classmethod
+    def upgrade_params(cls, values: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
+        """Saved params (a run's config.json) under today's names (:attr:`renamed_params`); where a config
+        holds both an old and its new name, the new one wins. ``kind``: the run's data kind, for a family
+        whose rename depends on it (None when unknown)."""
+        out = dict(values)
+        for old, new in cls.renamed_params.items():
+            if old in out:
+                out.setdefault(new, out.pop(old))
+        return out
 
     @classmethod
     def summary(cls) -> str:
@@ -160,6 +196,19 @@ class Generator(ABC):
         return out, y
 
     @property
+    def conditional(self) -> bool:
+        """Whether this model is given the label: ``sample(n, condition=class codes)`` draws rows of those
+        classes, and ``sample(n)`` draws classes in the real data's proportions. Its family's
+        :attr:`conditions_on_label` (cGAN and CVAE need a labelled dataset); a family whose set-up state
+        decides (CTGAN: a labelled table and its conditional vector on) overrides this property."""
+        return self.conditions_on_label
+
+    def condition_columns(self) -> list[Any]:
+        """Columns ``sample(condition={column: value})`` conditions on natively (CTGAN); [] for the rest
+        (``synth_core.train.conditional.sample_where`` then filters their samples)."""
+        return []
+
+    @property
     def produces_labels(self) -> bool:
         """Whether :meth:`sample_with_labels` gives label codes (the data has a label and the model
         models it jointly or is conditioned on it)."""
@@ -174,19 +223,29 @@ class Generator(ABC):
 
     def preview(self, n: int | None = None) -> np.ndarray:
         """Samples from a *fixed* latent batch so live grids are comparable over time."""
-        return self.sample(n or self.preview_size, seed=self.seed_ + 12345)
+        return self.sample(n or self.preview_size, seed=self.seed_ + PREVIEW_SEED_OFFSET)
 
-    # ---- optional views for the teaching pages (a family overrides what it has) ------------
+    # ---- optional capabilities (declared above; a family overrides what it has) ------------
     def train_update(self) -> tuple[str, dict[str, float]]:
-        """The smallest unit of training, for step-by-step mode: ``(what, losses)``.
+        """The smallest unit of training, for step-by-step mode: ``(what, losses)``, ``what`` one of
+        :attr:`update_units`.
 
         Default: one whole step (``what="step"``). GANs split a step into its discriminator and
         generator updates; ``step_`` advances only when a whole step is complete.
         """
         return "step", self.train_step()
 
+    def next_update(self) -> str:
+        """What the next :meth:`train_update` does (one of :attr:`update_units`); default "step"."""
+        return self.update_units[0]
+
+    def step_progress(self) -> tuple[int, int]:
+        """(updates done in the current step, updates before the step's last one): GANs count their
+        discriminator updates; (0, 1) for models whose unit is a whole step."""
+        return 0, 1
+
     def latent_size(self) -> int | None:
-        """Dimension of the latent vector :meth:`decode_latent` takes; None if the model has none."""
+        """Dimension of the latent vector :meth:`decode_latent` takes; None unless :attr:`has_latent`."""
         return None
 
     @torch.no_grad()
@@ -208,28 +267,43 @@ class Generator(ABC):
         """Latent rows -> rows in the space the model trains on; models with a latent space override this."""
         raise NotImplementedError(f"{self.label or self.name} has no latent space to decode")
 
+    def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        """Log-density (nats) of each row of ``x``: an (N, D) float64 tensor on the generator's device, in
+        the space the model trains on (models with float32 networks cast it). Returns an (N,) tensor,
+        differentiable in ``x``. Likelihood models (:attr:`has_log_density`) override this."""
+        raise NotImplementedError(f"{self.label or self.name} has no log-density")
+
+    @torch.no_grad()
+    def log_prob(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Log-density (nats, float64) of each row of ``x`` (N x D, the space the model trains on)."""
+        if not self.has_log_density:
+            raise NotImplementedError(f"{self.label or self.name} has no log-density")
+        if self.dataset_ is None:
+            raise RuntimeError("call setup() before log_prob()")
+        xt = torch.as_tensor(x).detach().to(torch.float64).reshape(len(x), -1).to(self.device_)
+        if xt.shape[1] != self.dataset_.n_features:
+            raise ConfigError(f"log_prob needs rows of {self.dataset_.n_features} features; got {xt.shape[1]}")
+        out = [self._log_prob(xt[i:i + 8192]).reshape(-1) for i in range(0, len(xt), 8192)]
+        return torch.cat(out).double().cpu().numpy() if out else np.zeros(0, np.float64)
+
     def log_density(self, x: np.ndarray) -> np.ndarray | None:
-        """Log-density (nats) of each row of ``x`` (model space) for likelihood models, else None.
+        """:meth:`log_prob` of rows in model space (the density views), or None: the model has no
+        density, or it trains on a table's frequency view, which has no density at one-hot rows."""
+        if not self.has_log_density or self.dataset_ is None or self.view_ is not None:
+            return None
+        return self.log_prob(x)
 
-        Uses the family's ``log_prob`` when it has one (GMM, KDE, flows, the MCMC target)."""
-        fn = getattr(self, "log_prob", None)
-        if fn is None or self.dataset_ is None or self.view_ is not None:
-            return None  # a frequency view has no density at one-hot rows
-        xt = torch.as_tensor(np.asarray(x, dtype=np.float64)).reshape(len(x), -1)
-        with torch.no_grad():
-            try:
-                out = fn(xt.to(self.device_))
-            except RuntimeError as exc:
-                if "dtype" not in str(exc) and "type" not in str(exc):
-                    raise
-                out = fn(xt.float().to(self.device_))
-        out = out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else np.asarray(out)
-        return out.astype(np.float64).reshape(len(x))
-
-    def critic(self, x: np.ndarray, *, grad: bool = False) -> tuple[np.ndarray, np.ndarray | None] | None:
-        """For adversarial models: the discriminator's output at ``x`` (N x D, model space) and, with
-        ``grad``, the direction the generator's loss pushes a fake sample at ``x`` (N x D). Else None."""
+    def critic(self, x: np.ndarray, *, grad: bool = False, condition: Any = None
+               ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """For adversarial models (:attr:`has_critic`): the discriminator's output at ``x`` (N x D, model
+        space) and, with ``grad``, the direction the generator's loss pushes a fake sample at ``x``
+        (N x D); ``condition``: a class for conditional models. None for the rest."""
         return None
+
+    def trace(self, n_chains: int = 4) -> dict[str, np.ndarray]:
+        """Recent sampler iterations for a teaching view (:attr:`has_trace`): ``proposals`` and
+        ``states`` (T x C x D) and ``accepted`` (T x C bool)."""
+        raise NotImplementedError(f"{self.label or self.name} has no sampler trace")
 
     # ---- persistence -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -282,6 +356,8 @@ def register_generator(cls: type[Generator]) -> type[Generator]:
     names = [p.name for p in cls.params]
     if len(names) != len(set(names)):
         raise ValueError(f"generator {cls.name!r} declares a param twice")
+    if set(cls.renamed_params) & set(names) or set(cls.renamed_params.values()) - set(names):
+        raise ValueError(f"generator {cls.name!r}: renamed_params must map old names to declared params")
     for kind, over in cls.kind_defaults.items():
         if kind not in cls.supports or set(over) - set(names):
             raise ValueError(f"generator {cls.name!r}: kind_defaults for {kind!r} name an unsupported kind "
@@ -289,6 +365,15 @@ def register_generator(cls: type[Generator]) -> type[Generator]:
         cls.params_for(kind)  # each value is validated against its Param (a bad default raises here)
     _REGISTRY[cls.name] = cls
     return cls
+
+
+def unregister_generator(name: str) -> type[Generator]:
+    """Remove a generator from the registry and return its class (for tests that register a throwaway
+    generator: they must not leave it in :func:`list_generators` for the rest of the suite)."""
+    try:
+        return _REGISTRY.pop(name)
+    except KeyError:
+        raise ConfigError(f"Unknown generator {name!r}; choose one of: {', '.join(_REGISTRY)}") from None
 
 
 def get_generator(name: str) -> type[Generator]:

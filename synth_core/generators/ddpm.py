@@ -79,10 +79,10 @@ class DDPM(Generator):
               help="0: the full ancestral DDPM chain (T steps). k > 0: deterministic DDIM with k steps (faster)."),
         Param("batch_size", "int", 128, low=8, high=2048, help="Training samples per step."),
         Param("lr", "float", 1e-3, low=1e-6, high=1e-1, log=True, label="Learning rate", help="Adam learning rate."),
-        Param("hidden", "int", 128, low=16, high=1024, help="Hidden units of the MLP denoiser (points/tabular)."),
+        Param("width", "int", 128, low=8, high=1024,
+              help="Network width: hidden units of the MLP denoiser (points/tabular), base channels of the U-Net "
+                   "(images; 16 trains at ~2-3 steps/s on MNIST with batch 128 on a 2-core CPU)."),
         Param("depth", "int", 3, low=1, high=8, help="Residual blocks of the MLP denoiser (points/tabular)."),
-        Param("width", "int", 16, low=8, high=256,
-              help="Base channels of the U-Net denoiser (images); 16 trains at ~2-3 steps/s on MNIST (batch 128) on a 2-core CPU."),
         Param("ema", "bool", True, label="EMA weights",
               help="Sample with an exponential moving average of the weights (smoother, better samples)."),
         Param("ema_decay", "float", 0.995, low=0.0, high=0.99999, advanced=True,
@@ -92,6 +92,19 @@ class DDPM(Generator):
         Param("standardize", "bool", True, advanced=True,
               help="Points/tabular: scale each feature to mean 0, std 1 (the noise is N(0, I), so the data should match)."),
     )
+    # the U-Net's base channels on images (its cost grows with width squared), the MLP's hidden units otherwise
+    kind_defaults = {"image": dict(width=16)}
+
+    @classmethod
+    def upgrade_params(cls, values: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
+        """Until issue 14 DDPM had ``hidden`` (the MLP denoiser's units: points/tabular) beside ``width``
+        (the U-Net's channels: images); a saved config keeps the one its data kind used as ``width``."""
+        out = dict(values)
+        if "hidden" in out:
+            hidden = out.pop("hidden")
+            if kind != "image":
+                out["width"] = hidden
+        return super().upgrade_params(out, kind)
 
     # ---- setup -----------------------------------------------------------------------------
     def _setup(self, dataset: Dataset) -> None:
@@ -113,7 +126,7 @@ class DDPM(Generator):
                 c, h, _ = dataset.sample_shape
                 self.net_: nn.Module = UNet(c, h, T, hp["width"], hp["time_embedding"])
             else:
-                self.net_ = MLPDenoiser(dataset.n_features, T, hp["hidden"], hp["depth"], hp["time_embedding"])
+                self.net_ = MLPDenoiser(dataset.n_features, T, hp["width"], hp["depth"], hp["time_embedding"])
         self.net_.to(self.device_)
         self.ema_net_ = ema_copy(self.net_) if hp["ema"] else None
         self.opt_ = torch.optim.Adam(self.net_.parameters(), lr=hp["lr"])

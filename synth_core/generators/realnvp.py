@@ -193,7 +193,7 @@ class RealNVP(Generator):
     params = (
         Param("n_couplings", "int", 8, low=2, high=32, label="Coupling layers",
               help="Affine coupling layers; masks alternate so each feature is transformed every other layer."),
-        Param("hidden", "int", 128, low=8, high=1024, help="Hidden units of each coupling's scale/shift network."),
+        Param("width", "int", 128, low=8, high=1024, help="Hidden units of each coupling's scale/shift network."),
         Param("depth", "int", 2, low=1, high=6, help="Hidden layers of each coupling's scale/shift network."),
         Param("scale_bound", "float", 3.0, low=0.1, high=10.0, advanced=True,
               help="Soft bound on each log-scale (s = b * tanh(s_raw / b)); smaller is more stable, larger more flexible."),
@@ -214,6 +214,7 @@ class RealNVP(Generator):
         Param("base_components", "int", 16, low=1, high=256, advanced=True,
               help="Mixture components of the gmm base (ignored for the normal base)."),
     )
+    renamed_params = {"hidden": "width"}  # its name until issue 14 (one name for network width)
 
     # ---- setup -----------------------------------------------------------------------------
     def _setup(self, dataset: Dataset) -> None:
@@ -223,7 +224,7 @@ class RealNVP(Generator):
         self.shift_, self.scale_ = self.shift_.to(self.device_), self.scale_.to(self.device_)
         with torch.random.fork_rng(devices=[]):  # build from the run's seed, leave the global RNG alone
             torch.manual_seed(self.seed_)
-            self.flow_ = RealNVPFlow(dim, hp["n_couplings"], hp["hidden"], hp["depth"], hp["scale_bound"],
+            self.flow_ = RealNVPFlow(dim, hp["n_couplings"], hp["width"], hp["depth"], hp["scale_bound"],
                                      hp["actnorm"], hp["mixing"]).to(self.device_)
         if hp["actnorm"]:
             # A fixed, seed-determined batch (not the training RNG) sets the ActNorm statistics.

@@ -61,8 +61,9 @@ class TVAE(LabelledSamples, Generator):
     paper = ("Xu, Skoularidou, Cuesta-Infante & Veeramachaneni 2019, Modeling Tabular Data using Conditional "
              "GAN (NeurIPS); Kingma & Welling 2014, Auto-Encoding Variational Bayes")
     default_steps = 2000
+    has_latent = True
     params = (
-        Param("latent_dim", "int", 128, low=1, high=512, help="Dimension of z."),
+        Param("z_dim", "int", 128, low=1, high=512, label="Latent size", help="Dimension of the latent vector z."),
         Param("width", "int", 128, low=8, high=1024, help="Hidden units per layer of encoder and decoder."),
         Param("depth", "int", 2, low=1, high=6, help="Hidden layers of encoder and decoder."),
         Param("lr", "float", 1e-3, low=1e-6, high=1e-1, log=True, help="Adam learning rate."),
@@ -71,13 +72,14 @@ class TVAE(LabelledSamples, Generator):
               help="Weight of the reconstruction term (the reference TVAE's loss_factor = 2; 1 is the true ELBO)."),
         Param("weight_decay", "float", 1e-5, low=0.0, high=1e-2, advanced=True, help="Adam L2 weight decay."),
     )
+    renamed_params = {"latent_dim": "z_dim"}  # its name until issue 14 (one name across families)
 
     def _setup(self, dataset: Dataset) -> None:
         hp = self.hparams
         self.layout_ = TabularLayout.from_dataset(dataset)
         self.data_ = torch.from_numpy(self.layout_.to_internal(dataset.x, dataset.y)).to(self.device_)
         n_scalar = sum(s.kind != "softmax" for s in self.layout_.segments)
-        d, zd, w = self.layout_.dim, hp["latent_dim"], hp["width"]
+        d, zd, w = self.layout_.dim, hp["z_dim"], hp["width"]
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed_)
             self.net_ = nn.Module()
@@ -102,14 +104,14 @@ class TVAE(LabelledSamples, Generator):
         self.opt_.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_.step()
-        # "elbo" is the negative ELBO (recon + KL, nats per row): a loss, lower is better
-        return {"elbo": (recon + kl).item(), "recon": recon.item(), "kl": kl.item()}
+        # the negative ELBO (recon + KL, nats per row), named as the VAE names it: a loss, lower is better
+        return {"neg_elbo": (recon + kl).item(), "recon": recon.item(), "kl": kl.item()}
 
     def _draw(self, n: int, condition: Any, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
         if condition is not None:
             raise ConfigError(f"{self.label} is unconditional; sample without a condition (or use "
                               f"synth_core.train.conditional.sample_where, which filters its samples).")
-        z = torch.randn((n, self.hparams["latent_dim"]), generator=gen).to(self.device_)
+        z = torch.randn((n, self.hparams["z_dim"]), generator=gen).to(self.device_)
         raw = self.net_.dec(z)
         sigma = torch.exp(self._log_sigma())
         parts, j = [], 0
@@ -129,7 +131,7 @@ class TVAE(LabelledSamples, Generator):
         return self.layout_.to_model(h)
 
     def latent_size(self) -> int | None:
-        return int(self.hparams["latent_dim"])
+        return int(self.hparams["z_dim"])
 
     def _decode_latent(self, z: np.ndarray, condition: Any = None) -> np.ndarray:
         return self.decode_latent_with_labels(z, condition)[0]

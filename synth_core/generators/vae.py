@@ -83,7 +83,7 @@ class VAE(Generator):
     default_steps = 3000
     has_latent = True
     params = (
-        Param("latent_dim", "int", 8, low=1, high=256, help="Dimension of z."),
+        Param("z_dim", "int", 8, low=1, high=256, label="Latent size", help="Dimension of the latent vector z."),
         Param("width", "int", 128, low=8, high=1024,
               help="Hidden units (MLP) or base channels (conv: a quarter of this) of encoder and decoder."),
         Param("depth", "int", 3, low=1, high=8, help="Hidden layers of the MLP encoder and decoder."),
@@ -106,6 +106,7 @@ class VAE(Generator):
               help="Gaussian likelihood: draw x ~ p(x|z) (true model samples); off returns the decoder mean."),
         arch_param(),
     )
+    renamed_params = {"latent_dim": "z_dim"}  # its name until issue 14 (one name across families)
 
     def _setup(self, dataset: Dataset) -> None:
         hp = self.hparams
@@ -123,7 +124,7 @@ class VAE(Generator):
             require_conv_image(dataset, f"{self.label} (conv)")
         self.arch_ = arch
         k = dataset.n_classes if self.conditional else 0
-        d, zd, w = dataset.n_features, hp["latent_dim"], hp["width"]
+        d, zd, w = dataset.n_features, hp["z_dim"], hp["width"]
         # Points/tabular rows are standardised so one learning rate suits any scale; images stay in [-1, 1].
         x_mean, x_std = feature_scaling(dataset.x, enabled=dataset.kind != "image")
         self.x_mean_, self.x_std_ = x_mean.to(self.device_), x_std.to(self.device_)
@@ -197,11 +198,11 @@ class VAE(Generator):
         if self.prior_ == "mixture":
             z = self.net_.prior.sample(n, gen).to(self.device_)
         else:
-            z = torch.randn((n, self.hparams["latent_dim"]), generator=gen).to(self.device_)
+            z = torch.randn((n, self.hparams["z_dim"]), generator=gen).to(self.device_)
         return self._decode(z, y, gen if self.hparams["sample_noise"] else None)
 
     def _decode(self, z: torch.Tensor, y: torch.Tensor | None, noise_gen: torch.Generator | None) -> torch.Tensor:
-        """Decoder output for latents ``z`` (n, latent_dim) in model space; observation noise only
+        """Decoder output for latents ``z`` (n, z_dim) in model space; observation noise only
         with ``noise_gen`` (the decoder mean otherwise)."""
         out = self.net_.dec(z, y).flatten(1)  # (n, D)
         if self.likelihood_ == "bernoulli":
@@ -212,7 +213,7 @@ class VAE(Generator):
         return out.clamp(-1, 1) if self.dataset_.kind == "image" else out
 
     def latent_size(self) -> int | None:
-        return int(self.hparams["latent_dim"])
+        return int(self.hparams["z_dim"])
 
     @torch.no_grad()
     def _decode_latent(self, z: np.ndarray, condition: Any = None) -> np.ndarray:

@@ -28,6 +28,8 @@ from ..params import resolve_params
 from ..viz.grid import data_bounds, image_grid, png_bytes, scatter_png
 from . import store
 
+#: the most steps a run may train for (RunConfig checks it; the Train and Runs pages' inputs stop there)
+MAX_STEPS = 10_000_000
 POINT_PREVIEW = 1000  # points drawn in each live scatter of a points dataset
 #: sample snapshots kept on disk per run: the first, the newest and at most this many spread over the
 #: run (past it the snapshot stride doubles and every other file goes, like ``LossHistory``)
@@ -66,8 +68,8 @@ class RunConfig:
                               f"it supports {', '.join(sorted(gen_cls.supports))}.")
         params = resolve_params(gen_cls.params_for(info.kind), self.params)
         steps = self.steps if self.steps is not None else gen_cls.default_steps
-        if not isinstance(steps, int) or steps < 1 or steps > 10_000_000:
-            raise ConfigError(f"steps must be a whole number between 1 and 10,000,000; got {steps!r}")
+        if not isinstance(steps, int) or steps < 1 or steps > MAX_STEPS:
+            raise ConfigError(f"steps must be a whole number between 1 and {MAX_STEPS:,}; got {steps!r}")
         sample_every = self.sample_every or max(1, min(50, steps // 40 or 1))
         if self.checkpoint_every < 1:
             raise ConfigError("checkpoint_every must be at least 1")
@@ -87,12 +89,31 @@ class RunConfig:
         unknown = set(d) - known - {"synthlab_version", "created_at"}
         if unknown:
             raise ConfigError(f"Unknown keys in run config: {', '.join(sorted(unknown))}")
-        d = {"holdout": 0.0, **d}  # a config from before holdouts: the run trained on every row
+        d = {"holdout": 0.0, **upgrade_config(d)}  # a config from before holdouts: the run trained on every row
         return cls(**{k: v for k, v in d.items() if k in known})
 
     def split(self, dataset: Dataset) -> tuple[Dataset, Dataset | None]:
         """(the rows the generator trains on, the holdout rows or None): the seeded split this config names."""
         return split_dataset(dataset, self.holdout, self.holdout_seed)
+
+
+def upgrade_config(d: dict[str, Any]) -> dict[str, Any]:
+    """A stored run config (config.json, a checkpoint's copy, ``synthlab train --config``) with its params
+    under today's names (``Generator.renamed_params``); an unknown generator's is returned as it is."""
+    params, gen = d.get("params"), d.get("generator")
+    if not isinstance(params, dict) or not isinstance(gen, str):
+        return d
+    try:
+        gen_cls = get_generator(gen)
+    except SynthLabError:
+        return d
+    if set(params) <= {p.name for p in gen_cls.params}:
+        return d  # nothing renamed
+    try:
+        kind: str | None = dataset_info(str(d.get("dataset"))).kind
+    except SynthLabError:
+        kind = None  # the dataset is gone: renames that depend on the kind keep their default choice
+    return {**d, "params": gen_cls.upgrade_params(params, kind)}
 
 
 def new_run_id(generator: str, dataset: str) -> str:
@@ -485,8 +506,7 @@ class Run:
     def _finish_partial_step(self, gen) -> None:
         """A checkpoint holds whole steps. A step that step-by-step mode left half done (stopped after a
         lone "Step D") is completed first, so the stopped run, continued, equals one never stopped."""
-        progress = getattr(gen, "step_progress", None)
-        if progress is None or progress()[0] == 0 or self.step >= self.config.steps:
+        if gen.step_progress()[0] == 0 or self.step >= self.config.steps:
             return
         with self.model_lock:
             losses = gen.train_step()  # runs only what is left of the step
@@ -592,7 +612,7 @@ class Run:
             else:
                 x = gen.preview(POINT_PREVIEW)
         if ds.kind == "image":
-            nrow = 10 if getattr(gen, "conditional", False) else 8
+            nrow = 10 if gen.conditional else 8
             png = png_bytes(image_grid(ds.decode(x), nrow=nrow))
             points = None
         else:
