@@ -32,7 +32,7 @@ def markdown_table() -> str:
     for c in cases():
         try:
             info = save_upload(c.filename, c.data(), c.options)
-            warnings = load_dataset(info.name).meta.get("warnings", [])
+            warnings = load_dataset(info.name).warnings
             hit = next((w for w in warnings if c.message in w), "; ".join(warnings))
             outcome, message = "loaded, warned" if warnings else "loaded", hit
         except SynthLabError as exc:

@@ -121,7 +121,7 @@ with st.expander("Upload your own data", icon=":material/upload_file:",
 ds = session.current_dataset()
 info = dataset_info(ds.name)
 st.markdown(f"**{info.label}**: {ds.description}  \n:gray[Source: `{ds.source}`]")
-for w in ds.meta.get("warnings", []):
+for w in ds.warnings:
     st.warning(w)
 
 summary = ds.summary()

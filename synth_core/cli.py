@@ -142,7 +142,7 @@ def cmd_train(argv: Sequence[str]) -> int:
             from .data import load_dataset
 
             print(f"data {args.data.name} -> dataset {upload.name} ({upload.kind})", file=sys.stderr)
-            for w in load_dataset(upload.name).meta.get("warnings", []):
+            for w in load_dataset(upload.name).warnings:
                 print(f"warning: {w}", file=sys.stderr)
     elif args.label is not None:
         raise SynthLabError("--label goes with --data (a file); built-in datasets have their labels already")

@@ -58,7 +58,7 @@ def test_save_upload(case: Case):
         assert "Traceback" not in str(exc_info.value)
     else:
         info = save_upload(case.filename, data, case.options)
-        warnings = load_dataset(info.name).meta["warnings"]
+        warnings = load_dataset(info.name).warnings
         assert any(case.message in w for w in warnings), warnings
 
 

@@ -217,7 +217,7 @@ def test_all_empty_column_is_dropped_with_a_warning_and_the_run_trains(tmp_path,
     df = pd.DataFrame({"v": np.random.default_rng(0).normal(size=100).round(3), "empty": np.nan})
     info = save_upload("one.csv", _csv_bytes(df))
     ds = load_dataset(info.name)
-    assert ds.meta["warnings"] == ["dropped 1 column(s) with no values at all: 'empty'."]
+    assert ds.warnings == ["dropped 1 column(s) with no values at all: 'empty'."]
     run = Run(RunConfig(dataset=info.name, generator="gaussian", steps=1), runs_root()).run_sync()
     assert run.status == "finished", run.error
     # the CLI says so before training

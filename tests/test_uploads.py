@@ -210,7 +210,7 @@ def test_bad_options_are_config_errors():
 def _warns(ds: Dataset, pattern: str) -> None:
     import re
 
-    ws = ds.meta["warnings"]
+    ws = ds.warnings
     assert any(re.search(pattern, w) for w in ws), ws
 
 
@@ -297,7 +297,7 @@ def test_zip_skips_nested_zip_non_images_and_corrupt_images():
     _warns(ds, r"ignored 1 nested ZIP file\(s\) \(imgs/more.zip\)")
     _warns(ds, r"skipped 1 file\(s\) that are not PNG/JPEG: imgs/notes.txt\.")
     _warns(ds, r"skipped 1 unreadable image\(s\): 'imgs/broken.png' is not a readable image")
-    assert not any("MACOSX" in w or "DS_Store" in w for w in ds.meta["warnings"])
+    assert not any("MACOSX" in w or "DS_Store" in w for w in ds.warnings)
     assert ds.meta["upload"]["skipped"] == 1
 
 
@@ -370,7 +370,7 @@ def test_zip_good_path_with_class_folders():
     assert ds.classes == ["cat", "dog"] and ds.y.tolist() == [0, 0, 0, 1, 1, 1, 1]
     assert ds.x.min() >= -1 and ds.x.max() <= 1
     # the one 40x30 photo among 20x20 ones is cropped: said once, with the sizes
-    assert ds.meta["warnings"] == ["the images have 2 different sizes (e.g. 20x20 (6), 40x30 (1)); each was "
+    assert ds.warnings == ["the images have 2 different sizes (e.g. 20x20 (6), 40x30 (1)); each was "
                                    "centre-cropped to a square and resized to 16x16."]
     rgb = load_upload("c.zip", zipped({f"{i}.png": b for i, b in enumerate(digit_images(3, rgb=True))}))
     assert rgb.x.shape == (3, 3, 28, 28) and rgb.y is None  # colour detected, no folders -> no labels

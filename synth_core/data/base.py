@@ -24,9 +24,10 @@ class Dataset:
     ``x`` is float32: images are N x C x H x W scaled to [-1, 1]; points and tabular rows are N x D.
     ``y`` holds optional integer labels (0..len(classes)-1). ``discrete`` lists the columns of
     ``x`` that stand for a discrete value (a level per interval of a table's frequency view), which
-    kernel smoothing must leave alone. What a table's columns are is typed too
-    (:attr:`column_specs`, :attr:`label_spec`, :attr:`schema`); ``meta`` holds free-form facts
-    (warnings, the toy mixtures' modes, where an upload came from) that nothing relies on a shape of.
+    kernel smoothing must leave alone. ``warnings`` says what loading fixed or skipped (an upload's
+    empty column, unreadable images): the UI and the CLI show them. What a table's columns are is
+    typed too (:attr:`column_specs`, :attr:`label_spec`, :attr:`schema`); ``meta`` holds free-form
+    facts (the toy mixtures' modes, where an upload came from, an encoder's saved state).
     """
 
     name: str
@@ -39,9 +40,11 @@ class Dataset:
     feature_names: list[str] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     discrete: tuple[int, ...] = ()
+    warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.discrete = tuple(int(j) for j in self.discrete)
+        self.warnings = [str(w) for w in self.warnings]
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
         self.x = np.ascontiguousarray(self.x, dtype=np.float32)
@@ -105,6 +108,7 @@ class Dataset:
             name=self.name, kind=self.kind, x=self.x[idx], y=None if self.y is None else self.y[idx],
             classes=self.classes, description=self.description, source=self.source,
             feature_names=self.feature_names, meta=dict(self.meta), discrete=self.discrete,
+            warnings=list(self.warnings),
         )
 
     def take(self, idx: np.ndarray) -> "Dataset":

@@ -113,11 +113,11 @@ def tabular_dataset(df: pd.DataFrame, name: str, schema: Schema | dict | None = 
         "encoder": enc.state_dict(),
         "columns": [plain_value(c) if not isinstance(c, str) else c for c in enc.order_],
         "categorical": enc.categorical_features,
-        "warnings": list(warnings or []),
     }
     n_num = sum(c.type in NUMERIC_TYPES for c in schema.features)
     desc = description or (f"{len(df):,} rows, {len(schema.features)} columns ({n_num} numeric, "
                            f"{len(schema.features) - n_num} categorical/boolean)"
                            + (f", label {schema.label!r}" if schema.label is not None else "") + ".")
     return TabularDataset(name=name, kind="tabular", x=x, y=y, classes=enc.classes, description=desc,
-                          source=source, feature_names=enc.feature_names, meta=meta, encoder=enc)
+                          source=source, feature_names=enc.feature_names, meta=meta, warnings=list(warnings or []),
+                          encoder=enc)

@@ -70,6 +70,7 @@ class KDEGenerator(Generator):
     family = "probabilistic"
     supports = frozenset({"points", "tabular"})
     closed_form = True
+    has_log_density = True
     default_steps = 1
     paper = ("Silverman 1986, Density Estimation for Statistics and Data Analysis (Chapman & Hall); "
              "Scott 1992, Multivariate Density Estimation (Wiley)")
@@ -97,14 +98,14 @@ class KDEGenerator(Generator):
         # Racine 2007, Nonparametric Econometrics, ch. 4). Smoothing them would move rows across level
         # boundaries and bend the level shares. The bandwidth is chosen on the numeric columns.
         smooth = torch.ones(x.shape[1], dtype=torch.float64)
-        smooth[list(self.dataset_.meta.get("discrete", []))] = 0.0
+        smooth[list(self.dataset_.discrete)] = 0.0
         cols = smooth > 0 if bool((smooth > 0).any()) else torch.ones_like(smooth, dtype=torch.bool)
         h, info = select_bandwidth(x[:, cols] / scale[cols], self.hparams["bandwidth"], self.rng_,
                                    manual=self.hparams["manual_bandwidth"])
         self.kde_ = {"points": x, "scale": scale, "h": torch.tensor(h, dtype=torch.float64), "smooth": smooth}
         return {"bandwidth": h, **info}
 
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+    def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Log-density of the KDE at ``x`` (N×D), differentiable."""
         if self.kde_ is None:
             raise RuntimeError("the KDE has not been fitted yet: run one training step first")

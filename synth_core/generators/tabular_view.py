@@ -129,7 +129,7 @@ class FrequencyView:
         return Dataset(name=dataset.name, kind=dataset.kind, x=self.encode(dataset.x, dataset.y, seed),
                        y=dataset.y if keep_y else None, classes=dataset.classes if keep_y else None,
                        description=dataset.description, source=dataset.source, feature_names=list(self.names),
-                       meta={"view": "frequency", "view_of": dataset.name, "discrete": self.discrete})
+                       meta={"view": "frequency", "view_of": dataset.name}, discrete=tuple(self.discrete))
 
     @property
     def discrete(self) -> list[int]:

@@ -2,7 +2,7 @@
 
 Each :class:`Case` says what should happen: ``"error"`` (a :class:`~synth_core.errors.DataError`,
 or the named subclass, whose message contains ``message``) or ``"warning"`` (the file loads and one
-of ``meta["warnings"]`` contains ``message``). ``options`` holds only what the UI and the CLI can
+of ``Dataset.warnings`` contains ``message``). ``options`` holds only what the UI and the CLI can
 both set (``label``, ``image_side``, ``color``), so every case runs through both front ends.
 
 ``corpus()`` gives ``[(case_id, filename, bytes, expected_message_substring)]``; ``cases()`` the

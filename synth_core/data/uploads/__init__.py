@@ -12,7 +12,7 @@
 
 Every problem a user can cause raises :class:`DataError` with what was wrong and what to do.
 Recoverable oddities (an all-empty column, inf cells, a constant column, a non-image file in a
-ZIP, one corrupt image among good ones) are fixed or skipped and listed in ``meta["warnings"]``:
+ZIP, one corrupt image among good ones) are fixed or skipped and listed in ``Dataset.warnings``:
 the UI should show them.
 """
 from __future__ import annotations

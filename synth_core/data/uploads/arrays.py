@@ -159,8 +159,8 @@ def _arrays_to_dataset(name: str, x: np.ndarray, y: np.ndarray | None, opts: Upl
         return Dataset(name=dataset_name(name), kind=kind, x=x.astype(np.float32), y=labels, classes=classes,
                        description=f"{n:,} uploaded rows of {d} numbers ({base}).", source=f"upload: {name}",
                        feature_names=["x", "y"] if d == 2 else None,
-                       meta={"warnings": warnings,
-                             "upload": {"filename": name, "format": "npz", "shape": list(x.shape)}})
+                       warnings=warnings,
+                       meta={"upload": {"filename": name, "format": "npz", "shape": list(x.shape)}})
     # images: N x H x W | N x H x W x C | N x C x H x W
     if x.ndim == 3:
         imgs = x[:, None]
@@ -183,4 +183,5 @@ def _arrays_to_dataset(name: str, x: np.ndarray, y: np.ndarray | None, opts: Upl
                    description=(f"{n:,} uploaded {h}x{w} {'RGB' if imgs.shape[1] == 3 else 'grayscale'} "
                                 f"images ({base})."),
                    source=f"upload: {name}",
-                   meta={"warnings": warnings, "upload": {"filename": name, "format": "npz", "shape": list(x.shape)}})
+                   warnings=warnings,
+                   meta={"upload": {"filename": name, "format": "npz", "shape": list(x.shape)}})

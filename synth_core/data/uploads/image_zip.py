@@ -124,7 +124,8 @@ def load_image_zip(name: str, data: bytes, opts: UploadOptions) -> Dataset:
             + (f", {len(classes)} classes from folder names" if classes else "") + ".")
     return Dataset(name=dataset_name(name), kind="image", x=x, y=y, classes=classes, description=desc,
                    source=f"upload: {name}",
-                   meta={"warnings": warnings, "upload": {"filename": name, "format": "zip", "images": len(x),
+                   warnings=warnings,
+                   meta={"upload": {"filename": name, "format": "zip", "images": len(x),
                                                           "skipped": len(bad), "side": side}})
 
 
