@@ -32,7 +32,7 @@ seed = int(c2.number_input("Sampling seed", min_value=0, max_value=2**31 - 1, va
 try:
     model = trained_model(rec)
     ds, step, source = model.dataset, model.step, model.source
-    conditional = bool(getattr(model.gen, "conditional", False))
+    conditional = model.gen.conditional
     synth, synth_y = model.sample_with_labels(int(n), seed=seed)  # a table's rows come with their label
 except SynthLabError as exc:
     st.error(str(exc))

@@ -15,4 +15,4 @@ class ConditionalVAE(VAE):
     name = "cvae"
     label = "Conditional VAE"
     paper = "Sohn, Lee & Yan 2015, Learning Structured Output Representation using Deep Conditional Generative Models"
-    conditional = True
+    conditions_on_label = True

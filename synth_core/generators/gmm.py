@@ -143,6 +143,7 @@ class GMMGenerator(Generator):
     label = "Gaussian mixture (EM)"
     family = "probabilistic"
     supports = frozenset({"points", "tabular", "image"})
+    has_log_density = True
     default_steps = 100
     paper = ("Dempster, Laird & Rubin 1977, Maximum likelihood from incomplete data via the EM algorithm "
              "(JRSS B); Bishop 2006, Pattern Recognition and Machine Learning, §9.2")
@@ -194,7 +195,7 @@ class GMMGenerator(Generator):
         # nll per dimension is comparable with the Gaussian baseline; BIC per sample keeps the scale sane.
         return {"nll_per_dim": -ll / d, "bic_per_sample": bic / n}
 
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+    def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Log-density of the fitted mixture at ``x`` (N×D), differentiable."""
         if self.params_ is None:
             raise RuntimeError("the mixture has not been fitted yet: run one training step first")

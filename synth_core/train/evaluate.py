@@ -11,7 +11,7 @@ privacy against the holdout baseline), record the run facts in ``report.meta`` a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from ..metrics import Report, report
 from ..metrics._common import Progress
 from . import store
 from .reports import save_report
-from .export import draw_labelled
+from .export import LabelledSampler, draw_labelled
 from .run import RunConfig, load_generator
 
 EVAL_MIN_SAMPLES = 500
@@ -35,7 +35,14 @@ def eval_sample_size(n_train: int) -> int:
     return int(min(max(int(n_train), EVAL_MIN_SAMPLES), EVAL_MAX_SAMPLES))
 
 
-def draw_for_report(source: Any, n: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+class LoadedModel(LabelledSampler, Protocol):
+    """An already-loaded model to score (the Compare page's live or checkpointed model): it samples
+    with labels and knows its step."""
+
+    step: int
+
+
+def draw_for_report(source: LabelledSampler, n: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
     """``n`` samples and their label codes (or None) for a report, through the one sampling path
     (:func:`~synth_core.train.export.draw_labelled`): a generator, a live Run or a page's model. The
     model gives the labels (a table's label column, a conditional model's classes in the training
@@ -50,7 +57,7 @@ def run_config(run_dir: Path | str) -> RunConfig:
     return RunConfig.from_dict(store.read_json(Path(run_dir) / "config.json"))
 
 
-def evaluate_run(run_dir: Path | str, *, seed: int = 0, model: Any = None, device: str = "cpu",
+def evaluate_run(run_dir: Path | str, *, seed: int = 0, model: LoadedModel | None = None, device: str = "cpu",
                  progress: Progress | None = None, tsne: bool = False, save: bool = True,
                  **kwargs: Any) -> Report:
     """Score a trained run and (``save``) write ``report.json`` beside it.
@@ -62,12 +69,11 @@ def evaluate_run(run_dir: Path | str, *, seed: int = 0, model: Any = None, devic
     run_dir = Path(run_dir)
     if model is None:
         gen, config, dataset = load_generator(run_dir, device=device)
-        source, step = gen, int(getattr(gen, "step_", 0))
+        source, step = gen, gen.step_
     else:
         config = run_config(run_dir)
         dataset = load_dataset(config.dataset)
-        gen = getattr(model, "gen", model)
-        source, step = model, int(getattr(model, "step", getattr(gen, "step_", 0)))
+        source, step = model, int(model.step)
     train, holdout = config.split(dataset)
     n = eval_sample_size(len(train))
     synth, synth_labels = draw_for_report(source, n, seed=seed)

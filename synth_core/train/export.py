@@ -6,7 +6,7 @@ import csv
 import io
 import zipfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import numpy as np
 import pandas as pd
@@ -58,19 +58,24 @@ def samples_frame(x: np.ndarray, dataset: Dataset, y: np.ndarray | None = None) 
     return pd.DataFrame(np.asarray(decoded, dtype=np.float64).round(6), columns=names)
 
 
-def draw_labelled(source: Any, n: int, *, seed: int | None = 0, condition: Any = None
+class LabelledSampler(Protocol):
+    """What draws labelled samples: a generator, a live :class:`~synth_core.train.Run` or a page's
+    trained model (``Generator.sample_with_labels``)."""
+
+    def sample_with_labels(self, n: int, condition: Any = None, seed: int | None = None
+                           ) -> tuple[np.ndarray, np.ndarray | None]: ...
+
+
+def draw_labelled(source: LabelledSampler, n: int, *, seed: int | None = 0, condition: Any = None
                   ) -> tuple[np.ndarray, np.ndarray | None]:
     """``n`` rows in model space and their label codes (None when the data has no label) from a
     generator, a live :class:`~synth_core.train.Run` or a page's trained model: the one sampling
     path behind every export, the CLI, Compare and reports (a Run locks its model while drawing)."""
-    fn = getattr(source, "sample_with_labels", None)
-    if fn is None:
-        raise TrainingError(f"{type(source).__name__} cannot draw labelled samples.")
-    x, y = fn(int(n), condition=condition, seed=seed)
+    x, y = source.sample_with_labels(int(n), condition=condition, seed=seed)
     return np.asarray(x), None if y is None else np.asarray(y, dtype=np.int64)
 
 
-def synthetic_frame(source: Any, dataset: Dataset, n: int, *, seed: int | None = 0,
+def synthetic_frame(source: LabelledSampler, dataset: Dataset, n: int, *, seed: int | None = 0,
                     condition: Any = None) -> pd.DataFrame:
     """``n`` synthetic rows decoded to the user's table: exactly its columns, order and dtypes, label
     included (see :func:`draw_labelled`)."""
@@ -124,7 +129,7 @@ def chunk_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1)[0] & 0x7FFFFFFF)
 
 
-def generator_sampler(source: Any, dataset: Dataset | None = None, *, seed: int = 0,
+def generator_sampler(source: LabelledSampler, dataset: Dataset | None = None, *, seed: int = 0,
                       condition: Any = None) -> Sampler:
     """A :data:`Sampler` over a live :class:`~synth_core.train.Run`, a trained generator or a page's
     model: each chunk is :func:`draw_labelled` with its own seed, so tables keep their label column

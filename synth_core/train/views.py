@@ -36,45 +36,35 @@ class View:
     guide: str | None = None
 
 
-def _has_critic(cls: type[Generator]) -> bool:
-    return cls.critic is not Generator.critic
-
-
-def _has_density(cls: type[Generator]) -> bool:
-    return callable(getattr(cls, "log_prob", None)) or cls.log_density is not Generator.log_density
-
-
-def _has_trace(cls: type[Generator]) -> bool:
-    return callable(getattr(cls, "trace", None))
-
-
 def available_views(gen: Generator | type[Generator]) -> list[str]:
-    """The views a generator (class or instance) can show, in teaching order; Samples always."""
+    """The views a generator (class or instance) can show, in teaching order (from its declared
+    capabilities); Samples always."""
     cls = gen if isinstance(gen, type) else type(gen)
     out = [SAMPLES]
-    if _has_critic(cls):
+    if cls.has_critic:
         out += [SURFACE, ARROWS]
-    if _has_density(cls):
+    if cls.has_log_density:
         out.append(DENSITY)
-    if _has_trace(cls):
+    if cls.has_trace:
         out.append(TRACE)
     return out
 
 
 def step_labels(gen: Generator | type[Generator]) -> tuple[str, ...]:
-    """Buttons for step-by-step mode: "Step D"/"Step G" for adversarial models, else one "Step"."""
+    """Buttons for step-by-step mode: one per update unit ("Step D"/"Step G" for adversarial models),
+    else one "Step"."""
     cls = gen if isinstance(gen, type) else type(gen)
-    return ("Step D", "Step G") if _has_critic(cls) else ("Step",)
+    units = cls.update_units
+    return tuple(f"Step {u[0].upper()}" for u in units) if len(units) > 1 else ("Step",)
 
 
 def next_update(gen: Generator | None) -> tuple[str, str] | None:
     """For adversarial models: (the next update, a caption like "next: discriminator update 2 of 5");
     None for models whose smallest unit is a whole step (or before the model exists)."""
-    fn = getattr(gen, "next_update", None)
-    if fn is None:
+    if gen is None or len(gen.update_units) < 2:
         return None
-    what = fn()
-    done, per = gen.step_progress()  # type: ignore[union-attr]
+    what = gen.next_update()
+    done, per = gen.step_progress()
     if what == "discriminator":
         return what, "next: discriminator update" + (f" {done + 1} of {per}" if per > 1 else "")
     return what, "next: generator update (completes the step)"
@@ -160,7 +150,7 @@ def arrow_values(gen: Generator, fake: np.ndarray, max_arrows: int = MAX_ARROWS)
 
 
 def _probability(gen: Generator) -> bool:
-    return getattr(gen, "loss_kind", "ns") != "wgan-gp"
+    return gen.loss_kind != "wgan-gp"
 
 
 _POINTS_GUIDE = "Black dots: real data; amber diamonds: generated samples."
@@ -213,7 +203,7 @@ def build_view(gen: Generator | None, view: str, real: np.ndarray, fake: np.ndar
         elif view == DENSITY:
             data = None if (gen.closed_form and gen.step_ == 0) else density_values(gen, bounds)
         else:
-            data = gen.trace()  # type: ignore[attr-defined]
+            data = gen.trace()
             burn_in = bool(gen.in_burn_in)  # type: ignore[attr-defined]
     if view == SURFACE:
         if data is None:

@@ -8,7 +8,7 @@ it), and turn the results into images (image data) or Plotly figures (2-D points
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import TYPE_CHECKING, Callable, Literal
 
 import numpy as np
 import plotly.graph_objects as go
@@ -18,6 +18,9 @@ from scipy.special import ndtri
 from ..data.base import Dataset
 from .figures import REAL_COLOUR, SYNTH_COLOUR
 from .grid import image_grid
+
+if TYPE_CHECKING:  # for the type only: importing the generators package loads every model
+    from ..generators.base import Generator
 
 Method = Literal["linear", "slerp"]
 Decode = Callable[[np.ndarray], np.ndarray]
@@ -44,10 +47,10 @@ class LatentViews:
     plane: bool           # the whole 2-D latent plane (latent_size == 2)
 
 
-def latent_views(gen, dataset: Dataset) -> LatentViews:
+def latent_views(gen: Generator, dataset: Dataset) -> LatentViews:
     """What :mod:`pages/explore` can show for ``gen`` (a set-up generator) trained on ``dataset``."""
     size = gen.latent_size()
-    conditional = bool(getattr(gen, "conditional", False)) and dataset.n_classes > 0
+    conditional = gen.conditional and dataset.n_classes > 0
     if size is None:
         return LatentViews(None, dataset.kind, conditional, False, False, False)
     grid_ok = dataset.kind in ("image", "points")
