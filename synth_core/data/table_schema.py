@@ -184,11 +184,13 @@ class Schema:
 
 
 def short_list(names: Iterable[Any], k: int = 12) -> str:
+    """Names for a message: the first ``k``, then how many in all."""
     names = [str(n) for n in names]
     return ", ".join(names[:k]) + (f", ... ({len(names)} in all)" if len(names) > k else "")
 
 
 def check_label_type(col: Column) -> None:
+    """ConfigError unless ``col`` can be a label (discrete, with few classes)."""
     if col.type in ("continuous", "datetime"):
         raise ConfigError(
             f"label column {col.name!r} is {col.type}: a label must be discrete (categorical, boolean or an "
@@ -199,8 +201,8 @@ def check_label_type(col: Column) -> None:
                           f"most {MAX_LABEL_CLASSES}. Choose another column or use no label.")
 
 
-
 def sorted_levels(values: Iterable[Any]) -> list[Any]:
+    """Levels in a deterministic order (the encoder's block order)."""
     vals = list(values)
     try:
         return sorted(vals)

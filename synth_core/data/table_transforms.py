@@ -76,6 +76,7 @@ def quantile_forward(v: np.ndarray, q: np.ndarray, refs: np.ndarray) -> np.ndarr
 
 
 def quantile_inverse(z: np.ndarray, q: np.ndarray, refs: np.ndarray) -> np.ndarray:
+    """Normal score -> value: the inverse of :func:`quantile_forward`."""
     p = np.clip((ndtr(z) - EPS) / (1 - 2 * EPS), 0, 1)
     v = np.interp(p, refs, q)
     # float32 scores lose ~1e-7 of probability; snap back onto a knot when within 1e-3 of its
@@ -151,6 +152,7 @@ def bool_spelling(nonnull: pd.Series, name: Any) -> list[Any]:
 
 
 def is_numeric_dtype_name(dtype: str) -> bool:
+    """True for the name of a numeric (not boolean) pandas dtype."""
     try:
         return bool(dtype) and dtype not in ("bool", "boolean") and pd.api.types.is_numeric_dtype(pd.api.types.pandas_dtype(dtype))
     except TypeError:
@@ -158,6 +160,7 @@ def is_numeric_dtype_name(dtype: str) -> bool:
 
 
 def decode_levels(codes: np.ndarray, st: dict[str, Any]) -> pd.Series:
+    """Level codes (missing = len(levels)) -> the column in its original dtype and spelling."""
     levels = list(st["levels"])
     table = np.array(levels + [None], dtype=object)
     codes = np.asarray(codes, dtype=np.int64)

@@ -54,6 +54,7 @@ _KIND_NAMES = {"O": "Python objects", "U": "text", "S": "bytes", "c": "complex n
 
 
 def load_arrays(name: str, data: bytes, ext: str, opts: UploadOptions) -> Dataset:
+    """NPZ/NPY bytes -> a points, tabular or image :class:`Dataset`."""
     warnings: list[str] = []
     if ext == ".npy":
         x = _load_npy_blob(name, "the array", data, opts)

@@ -49,6 +49,7 @@ def _sniff(text: str, opts: UploadOptions) -> str:
 
 
 def read_csv(name: str, data: bytes, opts: UploadOptions, warnings: list[str]) -> pd.DataFrame:
+    """CSV/TSV/TXT bytes -> a DataFrame (encoding and delimiter found, limits checked)."""
     text = _decode_text(name, data, opts, warnings)
     if not text.strip():
         raise DataError(f"{name!r} has no content (only whitespace): it needs a header row and data rows.")

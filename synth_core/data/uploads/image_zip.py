@@ -50,6 +50,7 @@ class _CorruptImage(Exception):
 
 
 def load_image_zip(name: str, data: bytes, opts: UploadOptions) -> Dataset:
+    """A ZIP of PNG/JPEG images -> an image :class:`Dataset` (labels from sub-folder names)."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:

@@ -54,6 +54,7 @@ class UploadOptions:
 
 
 def as_options(options: UploadOptions | Mapping[str, Any] | None) -> UploadOptions:
+    """Options as given (None, a dict from JSON or the UI, or UploadOptions) -> UploadOptions."""
     if options is None:
         return UploadOptions()
     if isinstance(options, UploadOptions):
@@ -66,6 +67,7 @@ def as_options(options: UploadOptions | Mapping[str, Any] | None) -> UploadOptio
 
 
 def fmt_mb(n: float) -> str:
+    """Bytes as megabytes, for messages."""
     return f"{n / MB:,.1f} MB"
 
 

@@ -11,6 +11,7 @@ from .options import UploadOptions
 
 
 def read_parquet(name: str, data: bytes, opts: UploadOptions) -> pd.DataFrame:
+    """Parquet bytes -> a DataFrame (row and column limits read from the footer first)."""
     try:
         import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - pyarrow is a dependency here, but stay graceful
