@@ -17,8 +17,7 @@ import numpy as np
 
 from ..data import Dataset, load_dataset
 from ..errors import ConfigError
-from ..metrics import Report, report
-from ..metrics._common import Progress
+from ..metrics import Progress, Report, report
 from . import store
 from .reports import save_report
 from .export import LabelledSampler, draw_labelled
