@@ -106,3 +106,14 @@ def test_layout_and_conditions_read_the_same_descriptors(table):
     for i, c in enumerate(lay.discrete):  # CTGAN's and the sampler's level matching agree by construction
         for v in c.spec.level_values():
             assert lay.level_index(i, v) == cond[str(c.name)].level_index(v)
+
+
+def test_meta_saved_before_the_typed_fields_still_loads(table):
+    _df, ds = table
+    old = json.loads(json.dumps(ds.meta))
+    old.update(warnings=["dropped 1 column(s) with no values at all: 'e'."], spans=ds.encoder.spans)
+    again = TabularDataset(name="t", kind="tabular", x=ds.x, y=ds.y, classes=ds.classes, meta=old)
+    assert again.warnings == old["warnings"] and "warnings" not in again.meta
+    assert again.column_specs == ds.column_specs and again.label_spec == ds.label_spec
+    view = Dataset(name="v", kind="tabular", x=np.zeros((3, 4)), meta={"view": "frequency", "discrete": [0, 2]})
+    assert view.discrete == (0, 2) and view.meta == {"view": "frequency"}

@@ -43,6 +43,12 @@ class Dataset:
     warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if any(k in self.meta for k in ("warnings", "discrete")):  # a dataset's meta saved before these were fields
+            self.meta = dict(self.meta)
+            self.warnings = list(self.warnings) or list(self.meta.pop("warnings", None) or [])
+            self.discrete = tuple(self.discrete) or tuple(self.meta.pop("discrete", None) or ())
+            self.meta.pop("warnings", None)
+            self.meta.pop("discrete", None)
         self.discrete = tuple(int(j) for j in self.discrete)
         self.warnings = [str(w) for w in self.warnings]
         if self.kind not in KINDS:
