@@ -23,18 +23,17 @@ from ..errors import ConfigError
 MAX_TRIES = 100_000
 
 
-def _schema(dataset: Dataset) -> Any:
-    """The table's schema; ConfigError for data without named columns."""
-    if dataset.kind != "tabular" or dataset.schema is None:
+def _require_table(dataset: Dataset) -> None:
+    """ConfigError for data without named columns (images, points, a plain matrix)."""
+    if dataset.kind != "tabular" or not dataset.column_specs:
         raise ConfigError(f"conditions need a table with named columns; {dataset.name} ({dataset.kind}) has none. "
                           f"Load a CSV or one of the built-in tables (iris, wine, patients...).")
-    return dataset.schema
 
 
 def condition_columns(dataset: Dataset) -> dict[str, ColumnSpec]:
     """Columns that can appear in a condition, by name (as text): categorical/boolean features and the
     label, as the encoder describes them (:class:`~synth_core.data.table_columns.ColumnSpec`)."""
-    _schema(dataset)
+    _require_table(dataset)
     out = {str(c.name): c for c in dataset.column_specs if c.is_discrete}
     lab = dataset.label_spec
     if lab is not None:
@@ -71,8 +70,8 @@ def parse_where(text: str, dataset: Dataset) -> dict[Any, Any]:
     """
     if not isinstance(text, str) or not text.strip():
         raise ConfigError('write a condition as column=value, e.g. "sex=F" or "sex=F, smoker=yes".')
-    schema = {str(c.name): c for c in _schema(dataset).columns}
     cols = condition_columns(dataset)
+    schema = {str(c.name): c for c in dataset.schema.columns}  # type: ignore[union-attr]  # a table
     choices = ", ".join(map(str, cols)) or "none (this table has no categorical columns)"
     out: dict[Any, Any] = {}
     for part in _split(text):
