@@ -20,7 +20,7 @@ from ..data.base import Dataset
 from ..errors import ConfigError
 from ..params import Param
 from .base import Generator, register_generator
-from .gan_core import wgan_gp_critic_update
+from .gan_core import GP_WEIGHT, n_critic_param, wgan_gp_critic_update
 from .nets import eval_mode
 from .tabular_nets import CondSampler, LabelledSamples, PacCritic, TabularGenerator, TabularLayout, conditional_loss
 
@@ -49,9 +49,8 @@ class CTGAN(LabelledSamples, Generator):
               help="Adam learning rate of the critic."),
         Param("pac", "int", 10, low=1, high=50,
               help="PacGAN: the critic judges groups of this many rows at once, which penalises mode collapse."),
-        Param("n_critic", "int", 1, low=1, high=10,
-              help="Critic updates per generator update (CTGAN uses 1, plain WGAN-GP 5)."),
-        Param("gp_weight", "float", 10.0, low=0.0, high=100.0, help="Gradient-penalty weight lambda (WGAN-GP)."),
+        n_critic_param(1),
+        GP_WEIGHT,
         Param("tau", "float", 0.2, low=0.05, high=5.0, advanced=True,
               help="Gumbel-softmax temperature of the categorical heads while training."),
         Param("weight_decay", "float", 1e-6, low=0.0, high=1e-2, advanced=True, help="L2 weight decay on G (as CTGAN)."),

@@ -68,6 +68,17 @@ SPECTRAL_NORM = Param("spectral_norm", "bool", False,
                            "bounds D's Lipschitz constant.")
 
 
+#: the weight lambda of the WGAN-GP gradient penalty (WGAN-GP, CTGAN)
+GP_WEIGHT = Param("gp_weight", "float", 10.0, low=0.0, high=100.0, label="GP weight (lambda)",
+                  help="Weight of the gradient penalty; 10 in the paper (Gulrajani et al. 2017).")
+
+
+def n_critic_param(default: int) -> Param:
+    """WGAN-GP critic updates per generator update (the paper uses 5, CTGAN 1)."""
+    return Param("n_critic", "int", default, low=1, high=20,
+                 help="Critic updates per generator update (WGAN-GP's paper uses 5, CTGAN 1).")
+
+
 def arch_param(default: str = "auto") -> Param:
     """The ``arch`` override shared by presets that work on several data kinds."""
     return Param("arch", "choice", default, choices=("auto", "conv", "mlp"), advanced=True,

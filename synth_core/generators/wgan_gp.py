@@ -28,9 +28,8 @@ its z-to-mode assignment, the average of two good generators is not a good gener
 """
 from __future__ import annotations
 
-from ..params import Param
 from .base import register_generator
-from .gan_core import GANBase, arch_param, gan_params
+from .gan_core import GP_WEIGHT, GANBase, arch_param, gan_params, n_critic_param
 from .parts import lr_factor, lr_schedule_params
 
 
@@ -45,9 +44,8 @@ class WGANGP(GANBase):
     default_steps = 5000
     params = gan_params(lr_g=1e-4, lr_d=1e-4, beta1=0.5, beta2=0.9, batch_size=256, z_dim=16, width=128,
                         depth=3, extra=(
-        Param("n_critic", "int", 5, low=1, high=20, help="Critic updates per generator update."),
-        Param("gp_weight", "float", 10.0, low=0.0, high=100.0, label="GP weight (lambda)",
-              help="Weight of the gradient penalty; 10 in the paper."),
+        n_critic_param(5),
+        GP_WEIGHT,
         arch_param(),
         *lr_schedule_params(decay_steps=5000),
     ))

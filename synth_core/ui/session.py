@@ -21,6 +21,7 @@ from ..data import owners
 from ..data.base import is_user_dataset
 from ..errors import SynthLabError
 from ..train import JobManager, Run, get_manager, store
+from ..train.run import upgrade_config
 from ..viz.text import format_progress
 from .widgets import set_values
 
@@ -95,6 +96,7 @@ def restore_from_url() -> None:
 def restore_form(cfg: dict[str, Any]) -> None:
     """Put a run's dataset, generator, steps, seed and hyperparameters back into the Train page's form.
     Someone else's upload or drawing is not selected (it stays private to its owner)."""
+    cfg = upgrade_config(cfg)  # a run saved before a Param was renamed
     name, gen = cfg.get("dataset"), cfg.get("generator")
     if isinstance(name, str) and (not is_user_dataset(name) or name in my_uploads()):
         try:
