@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # annotations only
 
 #: the fixed seed offset of live previews (``Generator.preview``): grids stay comparable over time
 PREVIEW_SEED_OFFSET = 12345
+#: images per row of an unconditional model's preview grid
+PREVIEW_ROW = 8
 
 
 # ---- learning-rate schedule ---------------------------------------------------------------------
@@ -126,3 +128,11 @@ def preview_by_class(gen: "Generator", n: int | None = None) -> np.ndarray:
     k = gen.dataset_.n_classes
     cond = np.repeat(np.arange(k), max(1, (n or gen.preview_size) // k))
     return gen.sample(len(cond), condition=cond, seed=gen.seed_ + PREVIEW_SEED_OFFSET)
+
+
+def preview_row(gen: "Generator", n_images: int) -> int:
+    """Images per row of the grid that shows ``n_images`` of ``gen``'s preview: a conditional model's
+    samples of one class (see :func:`preview_by_class`), so each row is one class; else PREVIEW_ROW."""
+    if gen.conditional and gen.dataset_ is not None and gen.dataset_.n_classes >= 1:
+        return max(1, n_images // gen.dataset_.n_classes)
+    return PREVIEW_ROW

@@ -24,6 +24,7 @@ from ..data.holdout import HOLDOUT_SEED, check_fraction, default_holdout, split_
 from ..device import resolve_device
 from ..errors import ConfigError, RunNotFoundError, SynthLabError, TrainingError
 from ..generators import Generator, get_generator
+from ..generators.parts import PREVIEW_SEED_OFFSET, preview_row
 from ..params import resolve_params
 from ..viz.grid import data_bounds, image_grid, png_bytes, scatter_png
 from . import store
@@ -608,12 +609,11 @@ class Run:
             if ds.kind == "image":
                 x = gen.preview()
             elif ds.kind == "tabular":  # fixed seed, label included, classes in the real proportions
-                x, labels = gen.sample_with_labels(POINT_PREVIEW, seed=gen.seed_ + 12345)
+                x, labels = gen.sample_with_labels(POINT_PREVIEW, seed=gen.seed_ + PREVIEW_SEED_OFFSET)
             else:
                 x = gen.preview(POINT_PREVIEW)
         if ds.kind == "image":
-            nrow = 10 if gen.conditional else 8
-            png = png_bytes(image_grid(ds.decode(x), nrow=nrow))
+            png = png_bytes(image_grid(ds.decode(x), nrow=preview_row(gen, len(x))))  # a row per class if conditional
             points = None
         else:
             # the live view draws points itself: rasterise a PNG only for the run folder
