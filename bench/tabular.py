@@ -66,10 +66,7 @@ def run_ours(name: str, ds: TabularDataset, steps: int, n: int, encoding: str, s
         g.train_step()
         done += 1
     fit, cpu = time.perf_counter() - t0, time.process_time() - c0
-    if hasattr(g, "sample_with_labels"):
-        x, y = g.sample_with_labels(n, seed=seed + 1)
-    else:
-        x, y = g.sample(n, seed=seed + 1), None
+    x, y = g.sample_with_labels(n, seed=seed + 1)  # every generator declares it (labels or None)
     df = train_ds.decode(x, y)
     return {"generator": name, "steps": done, "fit_s": fit, "cpu_s": cpu, **scores(ds, df, seed)}
 
