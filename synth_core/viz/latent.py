@@ -1,9 +1,10 @@
 """Latent-space views: interpolations, traversals and the 2-D latent map. Pure functions, no Streamlit.
 
-A generator with a latent space exposes ``latent_size()`` and ``decode_latent(z, condition)`` (GANs:
-G(z); VAEs: the decoder mean). The functions here build latent batches (seeded), decode them in
-batches through any ``decode(z) -> x`` callable (so a page can hold a live run's model lock around
-it), and turn the results into images (image data) or Plotly figures (2-D points).
+A generator with a latent space declares ``has_latent`` and gives ``latent_size()`` and
+``decode_latent(z, condition)`` (GANs: G(z); VAEs: the decoder mean). The functions here build
+latent batches (seeded), decode them in batches through any ``decode(z) -> x`` callable (so a page
+can hold a live run's model lock around it), and turn the results into images (image data) or
+Plotly figures (2-D points).
 """
 from __future__ import annotations
 
@@ -49,10 +50,10 @@ class LatentViews:
 
 def latent_views(gen: Generator, dataset: Dataset) -> LatentViews:
     """What :mod:`pages/explore` can show for ``gen`` (a set-up generator) trained on ``dataset``."""
-    size = gen.latent_size()
     conditional = gen.conditional and dataset.n_classes > 0
-    if size is None:
+    if not gen.has_latent:
         return LatentViews(None, dataset.kind, conditional, False, False, False)
+    size = int(gen.latent_size())  # type: ignore[arg-type]
     grid_ok = dataset.kind in ("image", "points")
     return LatentViews(int(size), dataset.kind, conditional, True, grid_ok and size >= 1, grid_ok and size == 2)
 
