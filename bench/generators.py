@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             row = {"dataset": dname, "generator": gen_cls.name, "steps": steps, "steps/s": f"{rate:.1f}"}
             if "modes" in ds.meta:
-                mc = mode_coverage(x, np.array(ds.meta["modes"]), ds.meta["mode_std"])
+                mc = mode_coverage(x, ds.modes.centres, ds.modes.std)
                 row["modes"] = f"{mc.modes_covered}/{mc.n_modes}"
                 row["HQ %"] = f"{100 * mc.high_quality:.1f}"
             if ds.kind == "image" and judge is not None:

@@ -70,7 +70,7 @@ def _ring(g, steps: int, at: list[int]) -> list[tuple[int, float]]:
     for step in range(1, steps + 1):
         g.train_step()
         if step in at:
-            mc = mode_coverage(g.sample(2000, seed=1), np.array(ds.meta["modes"]), ds.meta["mode_std"])
+            mc = mode_coverage(g.sample(2000, seed=1), ds.modes.centres, ds.modes.std)
             out.append((mc.modes_covered, mc.high_quality))
     return out
 
@@ -236,7 +236,7 @@ def case_mcmc(seed: int) -> dict[str, float]:
 
     out: dict[str, float] = {}
     ring = load_dataset("ring8")
-    modes, std = np.array(ring.meta["modes"]), ring.meta["mode_std"]
+    modes, std = ring.modes.centres, ring.modes.std
     ds = ring.subset(3000, seed=0)
     for method, target in (("mala", 0.574), ("mh", 0.234)):
         g, losses = _run(ds, 30, seed=seed, method=method)
@@ -271,7 +271,7 @@ def case_gmm(seed: int) -> dict[str, float]:
     from tests.test_gen_gmm import _ring_fit
 
     g, ds, _ = _ring_fit(seed=seed)
-    cov = mode_coverage(g.sample(4000, seed=0), np.array(ds.meta["modes"]), ds.meta["mode_std"])
+    cov = mode_coverage(g.sample(4000, seed=0), ds.modes.centres, ds.modes.std)
     b = get_generator("gmm")(k_selection="bic", k_max=9).setup(load_dataset("ring8").subset(1000, seed=0), seed=seed)
     b.train_step()
     return {"modes(==8)": cov.modes_covered, "hq(>=0.7)": cov.high_quality, "kl_uniform(<0.05)": cov.kl_to_uniform,

@@ -271,7 +271,7 @@ with live_col:
                         st.error(str(exc))
                     else:
                         st.markdown(f"**{shown.name}** · step {max(snap.preview_step, 0):,}")
-                        modes = coverage_note(snap.preview_points, run_ds.meta, snap.preview_step)
+                        modes = coverage_note(snap.preview_points, run_ds.modes, snap.preview_step)
                         if modes and modes[1]:
                             st.warning(modes[0], icon=":material/warning:")
                         elif modes:

@@ -43,15 +43,15 @@ def test_toy_sets(name):
     assert ds.kind == "points" and ds.x.shape == (10_000, 2) and np.isfinite(ds.x).all()
     assert np.abs(ds.x).max() < 3
     if "modes" in ds.meta:
-        modes = np.array(ds.meta["modes"])
+        modes = ds.modes.centres
         assert len(modes) == (8 if name == "ring8" else 25)
         # every point lies near one of the modes (data is the mixture it claims to be)
         d = np.linalg.norm(ds.x[:, None] - modes[None], axis=2).min(1)
-        assert np.quantile(d, 0.99) < 4 * ds.meta["mode_std"]
+        assert np.quantile(d, 0.99) < 4 * ds.modes.std
 
 
 def test_ring_mode_positions():
-    modes = np.array(load_dataset("ring8").meta["modes"])
+    modes = load_dataset("ring8").modes.centres
     np.testing.assert_allclose(np.linalg.norm(modes, axis=1), 2.0)
 
 
@@ -92,3 +92,16 @@ def test_dataset_validates_shapes():
         Dataset(name="bad", kind="image", x=np.zeros((3, 4)))
     with pytest.raises(ValueError):
         Dataset(name="bad", kind="points", x=np.zeros((3, 2)), y=np.zeros(2))
+
+
+def test_toy_mixtures_know_their_modes_as_a_typed_field():
+    from synth_core.data.base import Dataset, KnownModes
+
+    ring = load_dataset("ring8")
+    assert isinstance(ring.modes, KnownModes) and ring.modes.centres.shape == (8, 2) and ring.modes.std > 0
+    assert "modes" not in ring.meta and ring.subset(50).modes is ring.modes
+    assert load_dataset("moons").modes is None
+    # a dataset saved before modes were a field (modes in meta) still knows them
+    old = Dataset(name="old", kind="points", x=ring.x[:10], meta={"modes": ring.modes.centres.tolist(),
+                                                                  "mode_std": ring.modes.std, "note": 1})
+    assert np.array_equal(old.modes.centres, ring.modes.centres) and old.meta == {"note": 1}

@@ -129,6 +129,6 @@ def test_ring8_covers_all_modes():
     g = DDPM(batch_size=512, lr=2e-3).setup(ds, seed=stat_seed(0))
     for _ in range(RING_STEPS):
         g.train_step()
-    mc = mode_coverage(g.sample(2000, seed=1), np.array(ds.meta["modes"]), ds.meta["mode_std"])
+    mc = mode_coverage(g.sample(2000, seed=1), ds.modes.centres, ds.modes.std)
     assert mc.modes_covered == 8, mc
     assert mc.high_quality >= 0.70, mc

@@ -30,7 +30,7 @@ def test_gan_ring8_runs_and_reports_finite_numbers():
     # G starts as a blob at the origin (error ~1.9); 100 steps bring the samples out to the ring:
     # measured 0.34-0.72 over seeds 0-5 and 1-2 threads
     assert before > 1.5 and ring_error(s) < 1.0, (before, ring_error(s))
-    mc = mode_coverage(s, np.array(ds.meta["modes"]), ds.meta["mode_std"])
+    mc = mode_coverage(s, ds.modes.centres, ds.modes.std)
     print("gan ring8:", mc)
 
 

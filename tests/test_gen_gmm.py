@@ -20,7 +20,7 @@ def _ring_fit(steps: int = 20, seed: int | None = None, **params):
 
 def test_covers_all_ring_modes():
     g, ds, losses = _ring_fit()
-    cov = mode_coverage(g.sample(4000, seed=0), np.array(ds.meta["modes"]), ds.meta["mode_std"])
+    cov = mode_coverage(g.sample(4000, seed=0), ds.modes.centres, ds.modes.std)
     assert cov.modes_covered == 8 and cov.high_quality >= 0.7, cov
     assert cov.kl_to_uniform < 0.05
 

@@ -17,7 +17,7 @@ def _ring(bandwidth: str, seed: int | None = None):
     ds = load_dataset("ring8")
     g = get_generator("kde")(bandwidth=bandwidth).setup(ds, seed=seed)
     losses = g.train_step()
-    return mode_coverage(g.sample(4000, seed=seed), np.array(ds.meta["modes"]), ds.meta["mode_std"]), losses
+    return mode_coverage(g.sample(4000, seed=seed), ds.modes.centres, ds.modes.std), losses
 
 
 def test_cv_bandwidth_covers_all_ring_modes():

@@ -26,7 +26,7 @@ def _run(ds: Dataset, steps: int, seed: int | None = None, **params):
 def test_covers_all_ring_modes(method):
     ds = load_dataset("ring8").subset(3000, seed=0)
     g, losses = _run(ds, 30, method=method)  # 300 iterations: 200 burn-in, 20 kept per chain
-    cov = mode_coverage(g.sample(1000, seed=0), np.array(ds.meta["modes"]), ds.meta["mode_std"])
+    cov = mode_coverage(g.sample(1000, seed=0), ds.modes.centres, ds.modes.std)
     assert cov.modes_covered == 8 and cov.high_quality >= 0.7, cov
     last = losses[-1]
     assert {"acceptance_rate", "ess", "mean_log_density", "step_size"} <= set(last)
@@ -38,7 +38,7 @@ def test_covers_all_ring_modes(method):
 def test_kde_target_covers_ring_modes():
     ds = load_dataset("ring8").subset(2000, seed=0)
     g, _ = _run(ds, 25, density="kde", method="mh", kde_points=1000, n_chains=48, burn_in=150)
-    cov = mode_coverage(g.sample(1000, seed=0), np.array(ds.meta["modes"]), ds.meta["mode_std"])
+    cov = mode_coverage(g.sample(1000, seed=0), ds.modes.centres, ds.modes.std)
     assert cov.modes_covered == 8 and cov.high_quality >= 0.7, cov
 
 

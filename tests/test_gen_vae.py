@@ -113,7 +113,7 @@ def test_vae_ring8_covers_all_modes():
     for step in range(1, RING_STEPS + 1):
         g.train_step()
         if step in RING_WINDOW:
-            mc = mode_coverage(g.sample(2000, seed=1), np.array(ds.meta["modes"]), ds.meta["mode_std"])
+            mc = mode_coverage(g.sample(2000, seed=1), ds.modes.centres, ds.modes.std)
             assert mc.modes_covered == 8, (step, mc)
             hq.append(mc.high_quality)
     print("vae ring8 high-quality shares:", np.round(hq, 3))

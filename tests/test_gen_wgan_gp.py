@@ -66,6 +66,6 @@ def test_wgan_gp_ring8_covers_every_mode_with_its_points_defaults():
         losses = g.train_step()
     assert set(losses) == {"loss_d", "loss_g", "wasserstein", "gp"}
     assert all(np.isfinite(v) for v in losses.values())
-    mc = mode_coverage(g.sample(2000, seed=1), np.array(ds.meta["modes"]), ds.meta["mode_std"])
+    mc = mode_coverage(g.sample(2000, seed=1), ds.modes.centres, ds.modes.std)
     print("wgan_gp ring8 @3000 steps:", mc)
     assert mc.modes_covered == 8 and mc.high_quality >= 0.70

@@ -50,22 +50,21 @@ def test_every_view_has_a_guide_line():
 
 
 def test_mode_collapse_note_on_the_ring():
-    meta = load_dataset("ring8").meta
+    known = load_dataset("ring8").modes
     rng = np.random.default_rng(0)
-    modes = np.asarray(meta["modes"])
-    std = meta["mode_std"]
+    modes, std = known.centres, known.std
     # all 8 modes: covered, no collapse
     pts = modes[rng.integers(8, size=1000)] + std * rng.standard_normal((1000, 2))
-    text, collapsed = coverage_note(pts, meta)
+    text, collapsed = coverage_note(pts, known)
     assert not collapsed and text.startswith("8 of 8 modes covered")
     # samples on 3 modes only: collapse, said so
     pts = modes[rng.integers(3, size=1000)] + std * rng.standard_normal((1000, 2))
-    text, collapsed = coverage_note(pts, meta)
+    text, collapsed = coverage_note(pts, known)
     assert collapsed and text.startswith("mode collapse: 3 of 8 modes covered")
     # ...but not in the first steps: a fresh generator starts with every sample near the origin
-    assert coverage_note(pts, meta, step=5)[1] is False and coverage_note(pts, meta, step=500)[1] is True
+    assert coverage_note(pts, known, step=5)[1] is False and coverage_note(pts, known, step=500)[1] is True
     # an untrained generator spread everywhere is not "collapse", just not there yet
-    text, collapsed = coverage_note(rng.normal(0, 1.5, (1000, 2)), meta)
+    text, collapsed = coverage_note(rng.normal(0, 1.5, (1000, 2)), known)
     assert not collapsed and "of 8 modes covered" in text
     # data without known modes: nothing to say
-    assert coverage_note(pts, load_dataset("moons").meta) is None
+    assert coverage_note(pts, load_dataset("moons").modes) is None

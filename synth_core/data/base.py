@@ -17,6 +17,19 @@ if TYPE_CHECKING:
 KINDS = ("image", "points", "tabular")
 
 
+@dataclass(frozen=True)
+class KnownModes:
+    """The modes of a synthetic mixture (the 2-D toy sets): ``centres`` (K x 2) and each mode's
+    standard deviation ``std``. Mode coverage and the live mode-collapse note are computed from them."""
+
+    centres: np.ndarray
+    std: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "centres", np.asarray(self.centres, dtype=np.float64).reshape(-1, 2))
+        object.__setattr__(self, "std", float(self.std))
+
+
 @dataclass
 class Dataset:
     """Real data in model space.
@@ -26,8 +39,8 @@ class Dataset:
     ``x`` that stand for a discrete value (a level per interval of a table's frequency view), which
     kernel smoothing must leave alone. ``warnings`` says what loading fixed or skipped (an upload's
     empty column, unreadable images): the UI and the CLI show them. What a table's columns are is
-    typed too (:attr:`column_specs`, :attr:`label_spec`, :attr:`schema`); ``meta`` holds free-form
-    facts (the toy mixtures' modes, where an upload came from, an encoder's saved state).
+    typed too (:attr:`column_specs`, :attr:`label_spec`, :attr:`schema`), and so are a toy mixture's
+    ``modes``; ``meta`` holds free-form facts (where an upload came from, an encoder's saved state).
     """
 
     name: str
@@ -41,8 +54,12 @@ class Dataset:
     meta: dict[str, Any] = field(default_factory=dict)
     discrete: tuple[int, ...] = ()
     warnings: list[str] = field(default_factory=list)
+    modes: KnownModes | None = None
 
     def __post_init__(self) -> None:
+        if "modes" in self.meta and "mode_std" in self.meta:  # meta saved before modes were a field
+            self.meta = dict(self.meta)
+            self.modes = self.modes or KnownModes(self.meta.pop("modes"), self.meta.pop("mode_std"))
         if any(k in self.meta for k in ("warnings", "discrete")):  # a dataset's meta saved before these were fields
             self.meta = dict(self.meta)
             self.warnings = list(self.warnings) or list(self.meta.pop("warnings", None) or [])
@@ -114,7 +131,7 @@ class Dataset:
             name=self.name, kind=self.kind, x=self.x[idx], y=None if self.y is None else self.y[idx],
             classes=self.classes, description=self.description, source=self.source,
             feature_names=self.feature_names, meta=dict(self.meta), discrete=self.discrete,
-            warnings=list(self.warnings),
+            warnings=list(self.warnings), modes=self.modes,
         )
 
     def take(self, idx: np.ndarray) -> "Dataset":

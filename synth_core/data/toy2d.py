@@ -1,14 +1,14 @@
 """Classic 2-D toy distributions used to teach generative models (and to spot mode collapse).
 
 The 8-Gaussian ring and 25-Gaussian grid follow Gulrajani et al. 2017 (WGAN-GP) and
-Srivastava et al. 2017 (VEEGAN). Each set has ``meta["modes"]`` and ``meta["mode_std"]`` where the
+Srivastava et al. 2017 (VEEGAN). Each set has ``modes`` (:class:`KnownModes`: centres and std) where the
 data is a mixture, so mode-coverage metrics can be computed.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .base import Dataset, register_dataset
+from .base import Dataset, KnownModes, register_dataset
 
 N_POINTS = 10_000
 SEED = 0
@@ -30,7 +30,7 @@ def _mixture(name: str, modes: np.ndarray, std: float, description: str) -> Data
     x = modes[idx] + std * rng.standard_normal((N_POINTS, 2))
     return Dataset(name=name, kind="points", x=x, y=idx, classes=[f"mode {i}" for i in range(len(modes))],
                    description=description, source="synthetic (synth_core.data.toy2d)",
-                   feature_names=["x", "y"], meta={"modes": modes.tolist(), "mode_std": std})
+                   feature_names=["x", "y"], modes=KnownModes(modes, std))
 
 
 @register_dataset("ring8", kind="points", label="8 Gaussians (ring)",

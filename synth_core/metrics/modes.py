@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.base import KnownModes
+
 
 @dataclass
 class ModeCoverage:
@@ -49,14 +51,14 @@ COLLAPSE_MIN_HIGH_QUALITY = 0.1
 COLLAPSE_MIN_STEP = 200
 
 
-def coverage_note(samples: np.ndarray, meta: dict, step: int | None = None) -> tuple[str, bool] | None:
-    """For data with known modes (``meta["modes"]``, ``meta["mode_std"]``: the toy mixtures), a line for
+def coverage_note(samples: np.ndarray, modes: KnownModes | None, step: int | None = None) -> tuple[str, bool] | None:
+    """For data with known modes (``Dataset.modes``: the toy mixtures), a line for
     the live view and whether it is mode collapse: "mode collapse: 3 of 8 modes covered (...)". None for
     data without known modes. ``step``: the training step of ``samples`` (no collapse is called before
     ``COLLAPSE_MIN_STEP``)."""
-    if not meta or "modes" not in meta or "mode_std" not in meta or samples is None or len(samples) == 0:
+    if modes is None or samples is None or len(samples) == 0:
         return None
-    mc = mode_coverage(samples, np.asarray(meta["modes"], dtype=np.float64), float(meta["mode_std"]))
+    mc = mode_coverage(samples, modes.centres, modes.std)
     near = f"{mc.high_quality:.0%} of samples within 3 std of a mode"
     early = step is not None and step < COLLAPSE_MIN_STEP
     if mc.modes_covered < mc.n_modes and mc.high_quality >= COLLAPSE_MIN_HIGH_QUALITY and not early:

@@ -298,7 +298,8 @@ def report(real: np.ndarray | Dataset, synth: np.ndarray, kind: str | None = Non
     inp = Inputs(kind=kind, real=real_s, synth=synth_s, train=train, holdout=hold, labels=labels_s,
                  holdout_labels=holdout_labels if hold is not None else None, synth_labels=synth_labels_s,
                  s_idx=s_idx, synth_orig_idx=synth_orig_idx, fs=None,  # type: ignore[arg-type]
-                 seed=seed, k=k, judge=judge, n_classes=n_classes, class_names=class_names, meta=meta, tsne=tsne)
+                 seed=seed, k=k, judge=judge, n_classes=n_classes, class_names=class_names, meta=meta, tsne=tsne,
+                 modes=ds.modes if ds is not None else None)
     if kind == "image":
         assert judge is not None
         inp.fs = features.judge_space(real_s, synth_s, judge)
@@ -330,8 +331,6 @@ def report(real: np.ndarray | Dataset, synth: np.ndarray, kind: str | None = Non
         notes.append(meta["privacy_caveat"])
     meta.update({"seed": seed, "max_n": max_n, "holdout": None if hold is None else int(len(hold)),
                  "categorical": sorted(str(c) for c, v in inp.kinds.items() if v in table.DISCRETE_KINDS)})
-    meta.pop("modes", None)  # toy-set mode lists are dataset facts, not report facts
-    meta.pop("mode_std", None)
     pg.timings["total"] = round(time.perf_counter() - t_start, 4)
     pg.finish()
     return Report(kind=kind, dataset=dataset_name, n_real=len(real_s), n_synth=len(synth_s),

@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from ..data.base import KnownModes
 from . import detection, distance, features, fidelity, prdc as prdc_mod, privacy, table, utility
 from ._common import Score, clip01, knn_distances, one_thread, subsample
 from .catalog import INFO
@@ -63,6 +64,7 @@ class Inputs:
     n_classes: int = 0
     class_names: list[str] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    modes: KnownModes | None = None      # a toy mixture's known modes (mode coverage)
     tsne: bool = False
     # decoded tables (tabular / points): real, synthetic, holdout, all training rows; column kinds
     real_df: pd.DataFrame | None = None
@@ -188,9 +190,9 @@ def prdc_stage(inp: Inputs) -> StageResult:
                    score("recall", "diversity", pr["recall"], pr["recall"], k=k_eff),
                    score("coverage", "diversity", pr["coverage"], pr["coverage"], k=k_eff)]
     inp.meta["k"] = k_eff
-    if inp.kind == "points" and "modes" in inp.meta and "mode_std" in inp.meta:
+    if inp.kind == "points" and inp.modes is not None:
         # toy mixtures know their modes: the classic mode-collapse numbers (modes.py)
-        modes, std = np.asarray(inp.meta["modes"], dtype=np.float64), float(inp.meta["mode_std"])
+        modes, std = inp.modes.centres, inp.modes.std
         mc_s, mc_r = mode_coverage(inp.synth, modes, std), mode_coverage(inp.real, modes, std)
         out.scores.append(score("modes_covered", "diversity", mc_s.modes_covered, mc_s.modes_covered / mc_s.n_modes,
                                 n_modes=mc_s.n_modes, per_mode=mc_s.per_mode))
