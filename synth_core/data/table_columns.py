@@ -123,14 +123,14 @@ class ColumnSpec:
 
     # -- from the encoder's plain-data state -----------------------------------------------------
     @classmethod
-    def from_state(cls, st: Mapping[str, Any], start: int | None = None, stop: int | None = None) -> "ColumnSpec":
+    def from_state(cls, col_state: Mapping[str, Any], start: int | None = None, stop: int | None = None) -> "ColumnSpec":
         """A descriptor from one entry of the encoder's saved ``columns`` (or its ``label``)."""
-        kind = st["type"]
+        kind = col_state["type"]
         if kind in NUMERIC_TYPES:
-            enc = st.get("encoding", "quantile")
-            n_modes = len(st["modes"]["w"]) if enc == "mode" else 0
-            return cls(st["name"], kind, str(st.get("dtype", "")), (), bool(st["missing"]), start, stop, enc, n_modes)
-        return cls(st["name"], kind, str(st.get("dtype", "")), tuple(st["levels"]), bool(st["missing"]), start, stop)
+            enc = col_state.get("encoding", "quantile")
+            n_modes = len(col_state["modes"]["w"]) if enc == "mode" else 0
+            return cls(col_state["name"], kind, str(col_state.get("dtype", "")), (), bool(col_state["missing"]), start, stop, enc, n_modes)
+        return cls(col_state["name"], kind, str(col_state.get("dtype", "")), tuple(col_state["levels"]), bool(col_state["missing"]), start, stop)
 
 
 def _is_missing(value: Any) -> bool:

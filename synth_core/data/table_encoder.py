@@ -60,38 +60,38 @@ class TabularEncoder:
         return self
 
     def _fit_column(self, s: pd.Series, col: Column) -> dict[str, Any]:
-        st: dict[str, Any] = {"name": plain_value(col.name) if not isinstance(col.name, str) else col.name,
+        col_state: dict[str, Any] = {"name": plain_value(col.name) if not isinstance(col.name, str) else col.name,
                               "type": col.type, "dtype": str(s.dtype)}
         if isinstance(s.dtype, pd.CategoricalDtype):
-            st["categories"] = [plain_value(v) for v in s.cat.categories]
-            st["ordered"] = bool(s.cat.ordered)
+            col_state["categories"] = [plain_value(v) for v in s.cat.categories]
+            col_state["ordered"] = bool(s.cat.ordered)
         if col.type in NUMERIC_TYPES:
             vals, missing = numeric_values(s, col.type, col.name)
             obs = vals[~missing]
-            st.update(encoding=col.encoding, missing=bool(missing.any()))
+            col_state.update(encoding=col.encoding, missing=bool(missing.any()))
             if obs.size == 0:  # every value missing: decode gives all-missing, nothing else to learn
-                st.update(min=None, max=None, impute=0.0, decimals=None, step=None,
+                col_state.update(min=None, max=None, impute=0.0, decimals=None, step=None,
                           quantiles=[0.0, 0.0], modes={"w": [1.0], "mu": [0.0], "sd": [1.0]})
-                return st
-            st.update(min=float(obs.min()), max=float(obs.max()), impute=float(np.median(obs)))
+                return col_state
+            col_state.update(min=float(obs.min()), max=float(obs.max()), impute=float(np.median(obs)))
             if col.type == "integer":
-                st["impute"] = float(np.round(st["impute"]))
-            st["decimals"] = count_decimals(obs) if col.type == "continuous" else None
+                col_state["impute"] = float(np.round(col_state["impute"]))
+            col_state["decimals"] = count_decimals(obs) if col.type == "continuous" else None
             if col.type == "datetime":
                 # round decoded times to whole days / seconds when the data has that resolution
-                st["step"] = 86400.0 if np.all(obs % 86400 == 0) else (1.0 if np.all(obs % 1 == 0) else None)
+                col_state["step"] = 86400.0 if np.all(obs % 86400 == 0) else (1.0 if np.all(obs % 1 == 0) else None)
                 tz = getattr(s.dt, "tz", None) if pd.api.types.is_datetime64_any_dtype(s.dtype) else None
-                st["tz"] = None if tz is None else str(tz)
+                col_state["tz"] = None if tz is None else str(tz)
             if col.encoding == "quantile":
                 if obs.size <= self.n_quantiles:  # every value is a knot: decoding real rows is exact
                     knots = np.sort(obs) if obs.size > 1 else np.repeat(obs, 2)
                 else:
                     knots = np.quantile(obs, np.linspace(0, 1, self.n_quantiles))
-                st["quantiles"] = knots.tolist()
+                col_state["quantiles"] = knots.tolist()
             else:
                 w, mu, sd = fit_modes(obs, self.seed, self.max_modes)
-                st["modes"] = {"w": w, "mu": mu, "sd": sd}
-            return st
+                col_state["modes"] = {"w": w, "mu": mu, "sd": sd}
+            return col_state
         # categorical / boolean
         missing = s.isna()
         if col.type == "boolean":
@@ -103,11 +103,11 @@ class TabularEncoder:
                 raise DataError(f"column {col.name!r} has {len(levels):,} distinct values; one-hot encoding allows "
                                 f"at most {MAX_LEVELS:,}. Drop the column (an ID or free text?) or treat it as "
                                 f"numeric.")
-        st.update(levels=[plain_value(v) for v in levels], missing=bool(missing.any()))
+        col_state.update(levels=[plain_value(v) for v in levels], missing=bool(missing.any()))
         if col.type == "boolean":
-            st["raw"] = bool_spelling(s[~missing], col.name)
-        self._codes(s, st)  # validate now (booleans that are not booleans) rather than at transform
-        return st
+            col_state["raw"] = bool_spelling(s[~missing], col.name)
+        self._codes(s, col_state)  # validate now (booleans that are not booleans) rather than at transform
+        return col_state
 
     def _fit_label(self, s: pd.Series, col: Column) -> dict[str, Any]:
         check_label_type(col)
@@ -126,45 +126,45 @@ class TabularEncoder:
             only = MISSING if not observed else plain_value(next(iter(observed)))
             raise DataError(f"label column {col.name!r} has a single class ({only!r}): a label needs at least 2 "
                             f"classes. Choose another label column, or no label.")
-        st = {"name": col.name, "type": "boolean" if col.type == "boolean" else "categorical",
+        col_state = {"name": col.name, "type": "boolean" if col.type == "boolean" else "categorical",
               "dtype": str(s.dtype), "levels": [plain_value(v) for v in levels], "missing": bool(missing.any())}
         if col.type == "boolean":
-            st["raw"] = bool_spelling(s[~missing], col.name)
+            col_state["raw"] = bool_spelling(s[~missing], col.name)
         if isinstance(s.dtype, pd.CategoricalDtype):
-            st["categories"] = [plain_value(v) for v in s.cat.categories]
-            st["ordered"] = bool(s.cat.ordered)
-        return st
+            col_state["categories"] = [plain_value(v) for v in s.cat.categories]
+            col_state["ordered"] = bool(s.cat.ordered)
+        return col_state
 
     def _layout(self) -> None:
         """Output column names and spans (which slice of x belongs to which table column)."""
         names: list[str] = []
         binary: list[str] = []  # encoded columns that only take 0/1
         spans: list[dict[str, Any]] = []
-        for st in self.columns_:
+        for col_state in self.columns_:
             start = len(names)
-            n = str(st["name"])
-            if st["type"] in NUMERIC_TYPES:
-                if st["encoding"] == "quantile":
+            n = str(col_state["name"])
+            if col_state["type"] in NUMERIC_TYPES:
+                if col_state["encoding"] == "quantile":
                     names.append(n)
                 else:
                     names.append(f"{n}.norm")
-                    modes = [f"{n}.mode{k}" for k in range(len(st["modes"]["w"]))]
+                    modes = [f"{n}.mode{k}" for k in range(len(col_state["modes"]["w"]))]
                     names += modes
                     binary += modes
-                if st["missing"]:
+                if col_state["missing"]:
                     names.append(f"{n}.missing")
                     binary.append(names[-1])
             else:
-                onehot = [f"{n}={v}" for v in st["levels"]] + ([f"{n}={MISSING}"] if st["missing"] else [])
+                onehot = [f"{n}={v}" for v in col_state["levels"]] + ([f"{n}={MISSING}"] if col_state["missing"] else [])
                 names += onehot
                 binary += onehot
-            spans.append({"column": st["name"], "type": st["type"], "start": start, "stop": len(names),
-                          "encoding": st.get("encoding", "onehot")})
+            spans.append({"column": col_state["name"], "type": col_state["type"], "start": start, "stop": len(names),
+                          "encoding": col_state.get("encoding", "onehot")})
         self.feature_names_ = names
         self.binary_ = binary
         self.spans_ = spans
-        self.column_specs_ = tuple(ColumnSpec.from_state(st, sp["start"], sp["stop"])
-                                   for st, sp in zip(self.columns_, spans))
+        self.column_specs_ = tuple(ColumnSpec.from_state(col_state, sp["start"], sp["stop"])
+                                   for col_state, sp in zip(self.columns_, spans))
         self.label_spec_ = None if self.label_ is None else ColumnSpec.from_state(self.label_)
 
     def _check_fitted(self) -> None:
@@ -215,16 +215,16 @@ class TabularEncoder:
         return [str(v) for v in self.label_["levels"]] + ([MISSING] if self.label_["missing"] else [])
 
     # -- encoding -----------------------------------------------------------------------------
-    def _codes(self, s: pd.Series, st: dict[str, Any]) -> np.ndarray:
+    def _codes(self, s: pd.Series, col_state: dict[str, Any]) -> np.ndarray:
         """Level index per row; missing -> len(levels)."""
         missing = s.isna().to_numpy()
-        levels = st["levels"]
-        if st["type"] == "boolean":
-            vals = bool_values(s[~missing], st["name"])
+        levels = col_state["levels"]
+        if col_state["type"] == "boolean":
+            vals = bool_values(s[~missing], col_state["name"])
             pos = {bool(v): i for i, v in enumerate(levels)}
             idx_obs = np.where(vals, pos.get(True, -1), pos.get(False, -1)).astype(np.int64)
             if (idx_obs < 0).any():
-                raise DataError(f"column {st['name']!r} has the value {bool(vals[idx_obs < 0][0])}, which was not "
+                raise DataError(f"column {col_state['name']!r} has the value {bool(vals[idx_obs < 0][0])}, which was not "
                                 f"seen when the encoder was fitted (known: {short_list(levels)}).")
         else:
             obs = s[~missing]
@@ -235,45 +235,45 @@ class TabularEncoder:
             idx_obs = np.asarray(idx_obs, dtype=np.int64)
             if (idx_obs < 0).any():
                 bad = plain_value(obs.iloc[int(np.flatnonzero(idx_obs < 0)[0])])
-                raise DataError(f"column {st['name']!r} has the value {bad!r}, which was not seen when the encoder "
+                raise DataError(f"column {col_state['name']!r} has the value {bad!r}, which was not seen when the encoder "
                                 f"was fitted (known: {short_list(levels, 8)}).")
         codes = np.full(len(s), len(levels), dtype=np.int64)
         codes[~missing] = idx_obs
-        if missing.any() and not st["missing"]:
-            raise DataError(f"column {st['name']!r} has missing values, but the encoder was fitted on data without "
+        if missing.any() and not col_state["missing"]:
+            raise DataError(f"column {col_state['name']!r} has missing values, but the encoder was fitted on data without "
                             f"any; refit on a table that includes them.")
         return codes
 
     def transform(self, df: pd.DataFrame) -> np.ndarray:
         """Encode the feature columns: N x ``n_features`` float32."""
         self._check_fitted()
-        absent = [st["name"] for st in self.columns_ if st["name"] not in df.columns]
+        absent = [col_state["name"] for col_state in self.columns_ if col_state["name"] not in df.columns]
         if absent:
             raise DataError(f"the table lacks column(s) {short_list(absent)}; columns present: {short_list(df.columns)}")
         blocks: list[np.ndarray] = []
-        for st in self.columns_:
-            s = df[st["name"]]
-            if st["type"] in NUMERIC_TYPES:
-                vals, missing = numeric_values(s, st["type"], st["name"])
-                if missing.any() and not st["missing"]:
-                    raise DataError(f"column {st['name']!r} has missing values, but the encoder was fitted on data "
+        for col_state in self.columns_:
+            s = df[col_state["name"]]
+            if col_state["type"] in NUMERIC_TYPES:
+                vals, missing = numeric_values(s, col_state["type"], col_state["name"])
+                if missing.any() and not col_state["missing"]:
+                    raise DataError(f"column {col_state['name']!r} has missing values, but the encoder was fitted on data "
                                     f"without any; refit on a table that includes them.")
-                vals = np.where(missing, st["impute"], vals)
-                if st["encoding"] == "quantile":
-                    q = np.asarray(st["quantiles"], dtype=np.float64)
+                vals = np.where(missing, col_state["impute"], vals)
+                if col_state["encoding"] == "quantile":
+                    q = np.asarray(col_state["quantiles"], dtype=np.float64)
                     blocks.append(quantile_forward(vals, q, np.linspace(0, 1, len(q)))[:, None])
                 else:
-                    m = st["modes"]
+                    m = col_state["modes"]
                     w, mu, sd = (np.asarray(m[k], dtype=np.float64) for k in ("w", "mu", "sd"))
                     k = mode_assign(vals, w, mu, sd)
                     # CTGAN's alpha = (v - mu_k) / (4 sigma_k); not clipped here so decoding is exact
                     alpha = (vals - mu[k]) / (4 * sd[k])
                     blocks += [alpha[:, None], np.eye(len(w))[k]]
-                if st["missing"]:
+                if col_state["missing"]:
                     blocks.append(missing.astype(np.float64)[:, None])
             else:
-                codes = self._codes(s, st)
-                width = len(st["levels"]) + int(st["missing"])
+                codes = self._codes(s, col_state)
+                width = len(col_state["levels"]) + int(col_state["missing"])
                 blocks.append(np.eye(width)[codes])
         if not blocks:
             return np.zeros((len(df), 0), dtype=np.float32)
@@ -299,13 +299,13 @@ class TabularEncoder:
         # a diverged generator can emit NaN/inf: map them into range rather than crash the decode
         x = np.nan_to_num(x, nan=0.0, posinf=1e6, neginf=-1e6)
         out: dict[Any, pd.Series] = {}
-        for st, sp in zip(self.columns_, self.spans_):
+        for col_state, sp in zip(self.columns_, self.spans_):
             block = x[:, sp["start"]:sp["stop"]]
-            if st["type"] in NUMERIC_TYPES:
-                out[st["name"]] = self._decode_numeric(block, st)
+            if col_state["type"] in NUMERIC_TYPES:
+                out[col_state["name"]] = self._decode_numeric(block, col_state)
             else:
-                out[st["name"]] = decode_levels(block.argmax(1) if block.shape[1] else
-                                                 np.zeros(len(x), dtype=np.int64), st)
+                out[col_state["name"]] = decode_levels(block.argmax(1) if block.shape[1] else
+                                                 np.zeros(len(x), dtype=np.int64), col_state)
         if y is not None and self.label_ is not None:
             y = np.asarray(y, dtype=np.int64).reshape(-1)
             if len(y) != len(x):
@@ -317,46 +317,46 @@ class TabularEncoder:
         cols = [c for c in self.order_ if c in out]
         return pd.DataFrame({c: out[c].reset_index(drop=True) for c in cols})
 
-    def _decode_numeric(self, block: np.ndarray, st: dict[str, Any]) -> pd.Series:
+    def _decode_numeric(self, block: np.ndarray, col_state: dict[str, Any]) -> pd.Series:
         n = len(block)
-        if st["min"] is None:  # column was entirely missing
+        if col_state["min"] is None:  # column was entirely missing
             vals = np.full(n, np.nan)
         else:
-            if st["encoding"] == "quantile":
-                q = np.asarray(st["quantiles"], dtype=np.float64)
+            if col_state["encoding"] == "quantile":
+                q = np.asarray(col_state["quantiles"], dtype=np.float64)
                 vals = quantile_inverse(block[:, 0], q, np.linspace(0, 1, len(q)))
             else:
-                m = st["modes"]
+                m = col_state["modes"]
                 mu, sd = np.asarray(m["mu"]), np.asarray(m["sd"])
                 k = block[:, 1:1 + len(mu)].argmax(1)
                 vals = block[:, 0] * 4 * sd[k] + mu[k]
-            vals = np.clip(vals, st["min"], st["max"])
-            if st["type"] == "integer":
+            vals = np.clip(vals, col_state["min"], col_state["max"])
+            if col_state["type"] == "integer":
                 vals = np.round(vals)
-            elif st["type"] == "continuous" and st["decimals"] is not None:
-                vals = np.round(vals, st["decimals"])
-            elif st["type"] == "datetime" and st["step"]:
-                vals = np.round(vals / st["step"]) * st["step"]
-            vals = np.clip(vals, st["min"], st["max"])  # rounding must not leave the observed range
-            if st["missing"]:
+            elif col_state["type"] == "continuous" and col_state["decimals"] is not None:
+                vals = np.round(vals, col_state["decimals"])
+            elif col_state["type"] == "datetime" and col_state["step"]:
+                vals = np.round(vals / col_state["step"]) * col_state["step"]
+            vals = np.clip(vals, col_state["min"], col_state["max"])  # rounding must not leave the observed range
+            if col_state["missing"]:
                 vals = np.where(block[:, -1] > 0.5, np.nan, vals)
-        if st["type"] == "datetime":
+        if col_state["type"] == "datetime":
             nan = np.isnan(vals)
             vals = np.where(nan, 0.0, vals)
             # seconds -> integer ns without going through a float64 of ~1e18 (which is only good to
             # ~128 ns): whole seconds plus the fraction rounded to the column's own unit (s/ms/us/ns)
-            m = re.search(r"\[(s|ms|us|ns)", st["dtype"])
+            m = re.search(r"\[(s|ms|us|ns)", col_state["dtype"])
             unit_ns = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[m.group(1) if m else "ns"]
             whole = np.floor(vals)
             frac = np.round((vals - whole) * 1e9 / unit_ns).astype(np.int64) * unit_ns
             ns = whole.astype(np.int64) * 10**9 + frac
             dt = pd.Series(pd.to_datetime(ns, unit="ns")).where(~nan, pd.NaT)
-            if st.get("tz"):
-                dt = dt.dt.tz_localize("UTC").dt.tz_convert(st["tz"])
-            dtype = st["dtype"] if "datetime64" in st["dtype"] else "datetime64[ns]"
+            if col_state.get("tz"):
+                dt = dt.dt.tz_localize("UTC").dt.tz_convert(col_state["tz"])
+            dtype = col_state["dtype"] if "datetime64" in col_state["dtype"] else "datetime64[ns]"
             return cast_back(dt, dtype)
         s = pd.Series(vals)
-        return cast_back(s, st["dtype"])
+        return cast_back(s, col_state["dtype"])
 
     # -- plain-data state ---------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -159,34 +159,34 @@ def is_numeric_dtype_name(dtype: str) -> bool:
         return False
 
 
-def decode_levels(codes: np.ndarray, st: dict[str, Any]) -> pd.Series:
+def decode_levels(codes: np.ndarray, col_state: dict[str, Any]) -> pd.Series:
     """Level codes (missing = len(levels)) -> the column in its original dtype and spelling."""
-    levels = list(st["levels"])
+    levels = list(col_state["levels"])
     table = np.array(levels + [None], dtype=object)
     codes = np.asarray(codes, dtype=np.int64)
-    if not st["missing"]:
+    if not col_state["missing"]:
         codes = np.minimum(codes, len(levels) - 1)
     vals = table[codes]
     missing = codes >= len(levels)
-    if st["type"] == "boolean":
-        if st["dtype"] == "bool" and not missing.any():
+    if col_state["type"] == "boolean":
+        if col_state["dtype"] == "bool" and not missing.any():
             return pd.Series(vals.astype(bool))
-        if st["dtype"] == "boolean":
+        if col_state["dtype"] == "boolean":
             return pd.Series(vals, dtype="boolean")
-        raw = st.get("raw")
+        raw = col_state.get("raw")
         if raw:  # the file's own spelling of false/true (Yes/No, y/n, 0/1), not Python's
             vals = np.array([None if m else raw[int(bool(v))] for v, m in zip(vals, missing)], dtype=object)
         s = pd.Series(vals, dtype=object)
         s[missing] = np.nan
-        if is_numeric_dtype_name(st["dtype"]):  # 0/1 numbers
-            return cast_back(s.astype(float), st["dtype"])
-        return s if st["dtype"] in ("object", "bool") else cast_back(s, st["dtype"])
+        if is_numeric_dtype_name(col_state["dtype"]):  # 0/1 numbers
+            return cast_back(s.astype(float), col_state["dtype"])
+        return s if col_state["dtype"] in ("object", "bool") else cast_back(s, col_state["dtype"])
     s = pd.Series(vals, dtype=object)
     s[missing] = np.nan
-    if st["dtype"] == "category":
-        cats = st.get("categories", [v for v in levels])
-        return pd.Series(pd.Categorical(s, categories=cats, ordered=st.get("ordered", False)))
-    return cast_back(s, st["dtype"])
+    if col_state["dtype"] == "category":
+        cats = col_state.get("categories", [v for v in levels])
+        return pd.Series(pd.Categorical(s, categories=cats, ordered=col_state.get("ordered", False)))
+    return cast_back(s, col_state["dtype"])
 
 
 def cast_back(s: pd.Series, dtype: str) -> pd.Series:
