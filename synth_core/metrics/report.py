@@ -343,9 +343,8 @@ def _prepare_table(inp: Inputs, ds: Dataset | None, labels: np.ndarray | None, f
                    categorical: Sequence[int | str] | None) -> None:
     """Decoded tables, column kinds, the mixed encoding and (labelled tables without synthetic labels)
     the label column of the synthetic rows, filled in by a classifier trained on the real rows."""
-    decodes = ds is not None and hasattr(ds, "encoder") and hasattr(ds, "schema")
-    if decodes:
-        schema = ds.schema  # type: ignore[union-attr]
+    schema = ds.schema if ds is not None else None  # a table read from a file knows its columns
+    if schema is not None:
         decode = lambda x, y: ds.decode(x, y)  # type: ignore[union-attr]  # noqa: E731
         inp.label_column = schema.label if labels is not None else None
         kinds = {c.name: table.kind_of_type(c.type) for c in schema.included}

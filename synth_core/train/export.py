@@ -46,7 +46,7 @@ def samples_frame(x: np.ndarray, dataset: Dataset, y: np.ndarray | None = None) 
     """Rows in the user's space: a table's own columns (the label too: labelled tables need ``y``),
     named features for points."""
     if dataset.kind == "tabular":
-        if y is None and dataset.y is not None and getattr(dataset, "encoder", None) is not None:
+        if y is None and dataset.y is not None and dataset.schema is not None:
             raise TrainingError(f"{dataset.name} has a label column, but these rows come without labels; "
                                 f"sample them with sample_with_labels (synth_core.train.export.draw_labelled).")
         decoded = dataset.decode(x, y)  # type: ignore[call-arg]
