@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from synth_core.data import Dataset, list_datasets, load_dataset
 from synth_core.data.tabular import (Column, Schema, TabularDataset, TabularEncoder, infer_schema,
                                      tabular_dataset)
-from synth_core.data.tabular_sets import _sklearn_frame, patients_frame
+from synth_core.data.tabular_sets import patients_frame, sklearn_frame
 from synth_core.errors import ConfigError, DataError, SynthLabError
 
 TABLES = ["iris", "wine", "breast-cancer", "diabetes", "patients"]
@@ -27,9 +27,7 @@ def _source_frame(name: str) -> pd.DataFrame:
         import sklearn.datasets
         return sklearn.datasets.load_diabetes(as_frame=True, scaled=False).frame.rename(
             columns={"target": "progression"})
-    loader, label = {"iris": ("load_iris", "species"), "wine": ("load_wine", "cultivar"),
-                     "breast-cancer": ("load_breast_cancer", "diagnosis")}[name]
-    return _sklearn_frame(loader, label)
+    return sklearn_frame(name)
 
 
 def _assert_respects(dec: pd.DataFrame, ref: pd.DataFrame, schema: Schema) -> None:

@@ -8,53 +8,66 @@ score) stays an ordinary column of the table, so generators learn it jointly wit
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
-from .base import register_dataset
+from .base import register_dataset, register_loader
 from .tabular import TabularDataset, infer_schema, tabular_dataset
 
 PATIENTS_ROWS = 1000
 PATIENTS_SEED = 0
 
 
-def _sklearn_frame(loader_name: str, label: str | None, class_names: bool = True) -> pd.DataFrame:
+@dataclass(frozen=True)
+class SklearnTable:
+    """A scikit-learn classification set shipped as a table: its loader, label column and texts."""
+
+    name: str
+    loader: str          # the sklearn.datasets function
+    label: str           # the class column's name in the table
+    title: str           # the dataset picker's entry
+    summary: str         # one line for the picker
+    description: str     # the longer text the Data page shows
+
+
+SKLEARN_TABLES = (
+    SklearnTable("iris", "load_iris", "species", "Iris (150 flowers, scikit-learn)",
+                 "Fisher's iris: 4 measurements (cm) of 150 flowers, label = species (3 classes).",
+                 "Fisher's iris: 150 flowers, 4 measurements in cm (1 decimal), "
+                 "label = species (setosa, versicolor, virginica)."),
+    SklearnTable("wine", "load_wine", "cultivar", "Wine (178 wines, scikit-learn)",
+                 "13 chemical measurements of 178 Italian wines, label = cultivar (3 classes).",
+                 "178 wines from three cultivars, 13 chemical measurements; label = cultivar (class_0..class_2)."),
+    SklearnTable("breast-cancer", "load_breast_cancer", "diagnosis", "Breast cancer (569 tumours, scikit-learn)",
+                 "30 cell-nucleus features of 569 tumours, label = diagnosis (malignant/benign).",
+                 "Wisconsin diagnostic breast cancer: 569 tumours, 30 features; label = diagnosis (malignant, benign)."),
+)
+
+
+def sklearn_frame(name: str) -> pd.DataFrame:
+    """The table of the scikit-learn set ``name`` (one of :data:`SKLEARN_TABLES`), its class column
+    holding class names ("setosa", "malignant"), which read better than 0/1/2 in decoded tables."""
     import sklearn.datasets
 
-    bunch = getattr(sklearn.datasets, loader_name)(as_frame=True)
+    spec = next(t for t in SKLEARN_TABLES if t.name == name)
+    bunch = getattr(sklearn.datasets, spec.loader)(as_frame=True)
     df = bunch.frame.copy()
-    if label is not None:
-        target = df.pop("target")
-        # class names ("setosa", "malignant") read better than 0/1/2 in decoded tables
-        df[label] = np.asarray(bunch.target_names)[target.to_numpy()] if class_names else target
+    target = df.pop("target")
+    df[spec.label] = np.asarray(bunch.target_names)[target.to_numpy()]
     return df
 
 
-@register_dataset("iris", kind="tabular", label="Iris (150 flowers, scikit-learn)",
-                  description="Fisher's iris: 4 measurements (cm) of 150 flowers, label = species (3 classes).")
-def load_iris() -> TabularDataset:
-    df = _sklearn_frame("load_iris", "species")
-    return tabular_dataset(df, "iris", label="species", source="sklearn.datasets.load_iris()",
-                           description="Fisher's iris: 150 flowers, 4 measurements in cm (1 decimal), "
-                                       "label = species (setosa, versicolor, virginica).")
+def _load_sklearn_table(spec: SklearnTable) -> TabularDataset:
+    return tabular_dataset(sklearn_frame(spec.name), spec.name, label=spec.label,
+                           source=f"sklearn.datasets.{spec.loader}()", description=spec.description)
 
 
-@register_dataset("wine", kind="tabular", label="Wine (178 wines, scikit-learn)",
-                  description="13 chemical measurements of 178 Italian wines, label = cultivar (3 classes).")
-def load_wine() -> TabularDataset:
-    df = _sklearn_frame("load_wine", "cultivar")
-    return tabular_dataset(df, "wine", label="cultivar", source="sklearn.datasets.load_wine()",
-                           description="178 wines from three cultivars, 13 chemical measurements; "
-                                       "label = cultivar (class_0..class_2).")
-
-
-@register_dataset("breast-cancer", kind="tabular", label="Breast cancer (569 tumours, scikit-learn)",
-                  description="30 cell-nucleus features of 569 tumours, label = diagnosis (malignant/benign).")
-def load_breast_cancer() -> TabularDataset:
-    df = _sklearn_frame("load_breast_cancer", "diagnosis")
-    return tabular_dataset(df, "breast-cancer", label="diagnosis", source="sklearn.datasets.load_breast_cancer()",
-                           description="Wisconsin diagnostic breast cancer: 569 tumours, 30 features; "
-                                       "label = diagnosis (malignant, benign).")
+for _spec in SKLEARN_TABLES:
+    register_loader(_spec.name, partial(_load_sklearn_table, _spec), kind="tabular", label=_spec.title,
+                    description=_spec.summary)
 
 
 @register_dataset("diabetes", kind="tabular", label="Diabetes (442 patients, regression, scikit-learn)",
