@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test venv venv-test clean lint lock
+.PHONY: run test test-fast venv venv-test clean lint lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ run: venv
 
 test: venv-test
 	$(PY) -m pytest
+
+# The inner loop: unit tests only (no training-quality, AppTest-heavy or browser tests), under 2 minutes
+# on 2 cores. CI still runs everything (`make test`).
+test-fast: venv-test
+	$(PY) -m pytest -q -m "not slow and not e2e"
 
 # Re-resolve every dependency to the newest release pyproject.toml allows and rewrite the lock.
 # Uses pip (not uv/poetry): pip takes torch/torchvision from the wheels on this machine's disk.

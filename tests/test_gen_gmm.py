@@ -3,12 +3,13 @@ true K, and the torch log-density agrees with scikit-learn's (the oracle)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from synth_core.data import load_dataset
 from synth_core.generators import get_generator
 from synth_core.metrics import mode_coverage
 
-from .conftest import stat_seed, tiny_images
+from .conftest import stat_seed, tiny_images, tiny_points
 
 
 def _ring_fit(steps: int = 20, seed: int | None = None, **params):
@@ -64,3 +65,12 @@ def test_images_use_diagonal_covariance_and_stay_in_range():
     assert g.params_["scale"].dim() == 2  # auto -> diagonal for 64 features
     s = g.sample(16, seed=0)
     assert s.shape == (16, *ds.sample_shape) and s.min() >= -1 and s.max() <= 1
+
+
+@pytest.mark.parametrize("name", ["gmm", "kde", "gaussian", "copula"])
+def test_sampling_before_the_first_fit_says_what_to_do(name):
+    g = get_generator(name)().setup(tiny_points(), seed=0)
+    with pytest.raises(RuntimeError, match="has not been fitted yet: run one training step first"):
+        g.sample(5, seed=0)
+    g.train_step()
+    assert g.sample(5, seed=0).shape == (5, 2)

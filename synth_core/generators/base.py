@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch
@@ -20,6 +20,8 @@ from ..params import Param, resolve_params
 from .parts import PREVIEW_SEED_OFFSET
 from .tabular_view import VERSION as VIEW_VERSION
 from .tabular_view import FrequencyView, class_shares
+
+_T = TypeVar("_T")
 
 
 class Generator(ABC):
@@ -328,6 +330,13 @@ class Generator(ABC):
         ...
 
     # ---- helpers for subclasses ------------------------------------------------------------
+    @staticmethod
+    def fitted(state: _T | None, what: str) -> _T:
+        """``state`` (a fit's result), or a clear error before the first training step has made it."""
+        if state is None:
+            raise RuntimeError(f"the {what} has not been fitted yet: run one training step first")
+        return state
+
     def data_tensor(self) -> torch.Tensor:
         """The training data as a float32 tensor on the generator's device (cached)."""
         if getattr(self, "_x_cache", None) is None:

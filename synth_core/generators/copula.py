@@ -82,9 +82,8 @@ class GaussianCopulaGenerator(Generator):
         return {"copula_nll": float(nll)}
 
     def _sample(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor:
-        if self.chol_ is None:
-            raise RuntimeError("the copula has not been fitted yet: run one training step first")
-        z = torch.randn((n, self.chol_.shape[0]), generator=gen, dtype=torch.float64) @ self.chol_.T
+        chol = self.fitted(self.chol_, "copula")
+        z = torch.randn((n, chol.shape[0]), generator=gen, dtype=torch.float64) @ chol.T
         u = torch.special.ndtr(z)  # standard normal CDF
         return torch.stack([marginal_icdf(m, u[:, j]) for j, m in enumerate(self.marginals_)], 1).float()
 

@@ -60,9 +60,7 @@ class GaussianGenerator(Generator):
         return {"nll_per_dim": float(nll)}
 
     def _sample(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor:
-        if self.mean_ is None:
-            raise RuntimeError("the Gaussian has not been fitted yet: run one training step first")
-        z = torch.randn((n, self.mean_.numel()), generator=gen, dtype=torch.float64)
+        z = torch.randn((n, self.fitted(self.mean_, "Gaussian").numel()), generator=gen, dtype=torch.float64)
         x = self.mean_ + z @ self.chol_.T
         if self.hparams["clip"]:
             x = x.clamp(self.lo_, self.hi_)

@@ -197,14 +197,10 @@ class GMMGenerator(Generator):
 
     def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Log-density of the fitted mixture at ``x`` (N×D), differentiable."""
-        if self.params_ is None:
-            raise RuntimeError("the mixture has not been fitted yet: run one training step first")
-        return gmm_log_prob(x.reshape(len(x), -1), self.params_)
+        return gmm_log_prob(x.reshape(len(x), -1), self.fitted(self.params_, "mixture"))
 
     def _sample(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor:
-        if self.params_ is None:
-            raise RuntimeError("the mixture has not been fitted yet: run one training step first")
-        x = sample_gmm(self.params_, n, gen)
+        x = sample_gmm(self.fitted(self.params_, "mixture"), n, gen)
         if self.hparams["clip"]:
             x = x.clamp(self.lo_, self.hi_)
         return x.float()

@@ -107,14 +107,10 @@ class KDEGenerator(Generator):
 
     def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Log-density of the KDE at ``x`` (N×D), differentiable."""
-        if self.kde_ is None:
-            raise RuntimeError("the KDE has not been fitted yet: run one training step first")
-        return kde_log_prob(x.reshape(len(x), -1), self.kde_)
+        return kde_log_prob(x.reshape(len(x), -1), self.fitted(self.kde_, "KDE"))
 
     def _sample(self, n: int, condition: Any, gen: torch.Generator) -> torch.Tensor:
-        if self.kde_ is None:
-            raise RuntimeError("the KDE has not been fitted yet: run one training step first")
-        return sample_kde(self.kde_, n, gen).float()
+        return sample_kde(self.fitted(self.kde_, "KDE"), n, gen).float()
 
     def _state_dict(self) -> dict[str, Any]:
         return {"kde": self.kde_}
