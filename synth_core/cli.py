@@ -81,7 +81,7 @@ def cmd_train(argv: Sequence[str]) -> int:
     from .data.holdout import HOLDOUT, HOLDOUT_SEED
     from .generators import get_generator, list_generators
     from .train import Event, Run, RunConfig
-    from .train.run import upgrade_config
+    from .train.store import upgrade_config
 
     base = argparse.ArgumentParser(prog="synthlab train", add_help=False)
     base.add_argument("--generator", "-g", default="dcgan")

@@ -42,6 +42,13 @@ def test_a_vae_run_saved_with_latent_dim_loads_samples_replays_and_continues(tmp
     replay = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["run_id"]
     assert json.loads((tmp_path / replay / "config.json").read_text())["params"]["z_dim"] == 3
     np.testing.assert_array_equal(load_generator(tmp_path / replay)[0].sample(20, seed=1), before)
+    # the run list reads it under today's names, so the Runs page compares it with the replay like for like
+    from synth_core.train.store import read_run
+    from synth_core.viz.compare_runs import differing_params
+
+    configs = [read_run(tmp_path, r).config for r in (rid, replay)]
+    assert configs[0]["params"]["z_dim"] == 3 and "latent_dim" not in configs[0]["params"]
+    assert "z_dim" not in differing_params(configs) and "latent_dim" not in differing_params(configs)
     # and the old run continues from its checkpoint
     run = Run.continue_from(rid, tmp_path, steps=4)
     run.run_sync()

@@ -90,31 +90,12 @@ class RunConfig:
         unknown = set(d) - known - {"synthlab_version", "created_at"}
         if unknown:
             raise ConfigError(f"Unknown keys in run config: {', '.join(sorted(unknown))}")
-        d = {"holdout": 0.0, **upgrade_config(d)}  # a config from before holdouts: the run trained on every row
+        d = {"holdout": 0.0, **store.upgrade_config(d)}  # a config from before holdouts: the run trained on every row
         return cls(**{k: v for k, v in d.items() if k in known})
 
     def split(self, dataset: Dataset) -> tuple[Dataset, Dataset | None]:
         """(the rows the generator trains on, the holdout rows or None): the seeded split this config names."""
         return split_dataset(dataset, self.holdout, self.holdout_seed)
-
-
-def upgrade_config(d: dict[str, Any]) -> dict[str, Any]:
-    """A stored run config (config.json, a checkpoint's copy, ``synthlab train --config``) with its params
-    under today's names (``Generator.renamed_params``); an unknown generator's is returned as it is."""
-    params, gen = d.get("params"), d.get("generator")
-    if not isinstance(params, dict) or not isinstance(gen, str):
-        return d
-    try:
-        gen_cls = get_generator(gen)
-    except SynthLabError:
-        return d
-    if set(params) <= {p.name for p in gen_cls.params}:
-        return d  # nothing renamed
-    try:
-        kind: str | None = dataset_info(str(d.get("dataset"))).kind
-    except SynthLabError:
-        kind = None  # the dataset is gone: renames that depend on the kind keep their default choice
-    return {**d, "params": gen_cls.upgrade_params(params, kind)}
 
 
 def new_run_id(generator: str, dataset: str) -> str:

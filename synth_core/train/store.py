@@ -13,7 +13,9 @@ from typing import Any, Iterator
 
 import torch
 
-from ..errors import RunNotFoundError, TrainingError
+from ..data import dataset_info
+from ..errors import RunNotFoundError, SynthLabError, TrainingError
+from ..generators import get_generator
 
 try:  # advisory locks: POSIX only; elsewhere a run folder is simply not locked
     import fcntl
@@ -184,11 +186,30 @@ class RunRecord:
         return self.path / "checkpoint.pt"
 
 
+def upgrade_config(d: dict[str, Any]) -> dict[str, Any]:
+    """A stored run config (config.json, a checkpoint's copy, ``synthlab train --config``) with its params
+    under today's names (``Generator.renamed_params``); an unknown generator's is returned as it is."""
+    params, gen = d.get("params"), d.get("generator")
+    if not isinstance(params, dict) or not isinstance(gen, str):
+        return d
+    try:
+        gen_cls = get_generator(gen)
+    except SynthLabError:
+        return d
+    if set(params) <= {p.name for p in gen_cls.params}:
+        return d  # nothing renamed
+    try:
+        kind: str | None = dataset_info(str(d.get("dataset"))).kind
+    except SynthLabError:
+        kind = None  # the dataset is gone: renames that depend on the kind keep their default choice
+    return {**d, "params": gen_cls.upgrade_params(params, kind)}
+
+
 def read_run(root: Path, run_id: str) -> RunRecord:
     path = run_dir(root, run_id)
     if not (path / "config.json").is_file():
         raise RunNotFoundError(f"No run {run_id!r} in {root}.")
-    config = read_json(path / "config.json")
+    config = upgrade_config(read_json(path / "config.json"))  # params under today's names
     try:
         status = read_json(path / "status.json")
     except (FileNotFoundError, json.JSONDecodeError):

@@ -21,7 +21,7 @@ from ..data import owners
 from ..data.base import is_user_dataset
 from ..errors import SynthLabError
 from ..train import JobManager, Run, get_manager, store
-from ..train.run import upgrade_config
+from ..train.store import upgrade_config
 from ..viz.text import format_progress
 from .widgets import set_values
 
