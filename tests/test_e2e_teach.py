@@ -94,12 +94,12 @@ def test_gan_step_by_step_surface_and_arrows(server, shots):
             # switch to step-by-step: the first Step D pauses the run
             _click(page, "step_d")
             page.wait_for_function("() => document.body.innerText.includes('last: discriminator update')",
-                                   timeout=30_000)
+                                   timeout=90_000)
             start = _step_counter(page)
             for i in range(3):
                 _click(page, "step_g")
                 page.wait_for_function(f"() => /step {start + i + 1} \\//.test(document.body.innerText)",
-                                       timeout=30_000)
+                                       timeout=90_000)
                 _click(page, "step_d")
             assert _step_counter(page) == start + 3
             assert "paused" in page.locator("[data-testid=stMain]").inner_text()
@@ -120,7 +120,7 @@ def test_gan_step_by_step_surface_and_arrows(server, shots):
             # Step x10 moves the counter by ten whole steps
             before = _step_counter(page)
             _click(page, "step_10")
-            page.wait_for_function(f"() => /step {before + 10} \\//.test(document.body.innerText)", timeout=30_000)
+            page.wait_for_function(f"() => /step {before + 10} \\//.test(document.body.innerText)", timeout=90_000)
             _click(page, "stop")
             page.wait_for_function("() => document.body.innerText.includes('stopped')", timeout=60_000)
 
