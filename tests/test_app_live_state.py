@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from synth_core.data import dataset_info, owners
@@ -27,6 +28,7 @@ def _fresh(query: dict[str, str] | None = None) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_speed_slider_shows_the_runs_limit_after_a_page_switch(app):
     at = app
     run = get_manager().submit(RunConfig("ring8", "gan", {"width": 16, "batch_size": 32}, steps=100_000))
@@ -53,6 +55,7 @@ def test_speed_slider_shows_the_runs_limit_after_a_page_switch(app):
     run.join(30)
 
 
+@pytest.mark.slow
 def test_refresh_restores_the_form_from_the_followed_run(app):
     run = get_manager().submit(RunConfig("ring8", "wgan_gp", {"lr_g": 3e-4, "batch_size": 128}, steps=1234, seed=7))
     at = app
@@ -95,6 +98,7 @@ def _listed(at, info) -> bool:
     return any(o.startswith(info.label) for o in at.selectbox(key="data_select").options)
 
 
+@pytest.mark.slow
 def test_own_uploads_and_schema_edits_survive_a_refresh_and_stay_private(app):
     at = app
     at.run()
@@ -126,6 +130,7 @@ def test_own_uploads_and_schema_edits_survive_a_refresh_and_stay_private(app):
     assert owners.valid_token(forged.session_state["owner"])
 
 
+@pytest.mark.slow
 def test_upload_through_the_data_page_survives_a_refresh(app):
     at = app
     at.run()
@@ -153,6 +158,7 @@ def test_learn_try_it_vae_starts_with_a_2d_latent(app):
     assert views  # (imported for the speed options)
 
 
+@pytest.mark.slow
 def test_train_page_says_when_training_slowed_down(app):
     """Below half of the run's own early rate (here: an early rate we pretend it had), the Train page
     shows a notice with the cause when known; a speed limit the user set is no slowdown."""

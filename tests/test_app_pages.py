@@ -5,6 +5,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from synth_core.train import get_manager
@@ -68,6 +69,7 @@ def test_train_page_renders_param_widgets(app):
     assert {"Steps", "Seed", "Batch size", "Latent size", "Generator LR", "Discriminator LR"} <= labels
 
 
+@pytest.mark.slow
 def test_train_page_start_pause_stop_and_reattach(app):
     at = app.run()
     at.selectbox(key="data_select").set_value("digits").run()
@@ -96,6 +98,7 @@ def test_train_page_start_pause_stop_and_reattach(app):
     assert run.join(30) and run.status == "stopped"
 
 
+@pytest.mark.slow
 def test_train_page_points_generator(app):
     at = app.run()
     at.selectbox(key="data_select").set_value("ring8").run()
@@ -111,6 +114,7 @@ def test_train_page_points_generator(app):
     assert any(len(s["data"]) == 2 for s in specs)  # real + synthetic scatter
 
 
+@pytest.mark.slow
 def test_compare_page_real_vs_synthetic(app):
     at = app.run()
     at.switch_page("pages/compare.py").run()
@@ -143,6 +147,7 @@ def test_runs_page_lists_runs_and_offers_downloads(app, tmp_path):
     assert {"Run config (JSON)", "Model checkpoint", "Losses (CSV)"} <= set(labels)
 
 
+@pytest.mark.slow
 def test_compare_page_quality_report_points(app):
     from synth_core.train import RunConfig
     run = get_manager().submit(RunConfig("ring8", "gmm", steps=20))
@@ -159,6 +164,7 @@ def test_compare_page_quality_report_points(app):
     assert len(at.tabs) == 4
 
 
+@pytest.mark.slow
 def test_tabular_dataset_through_every_page(app):
     at = app.run()
     at.selectbox(key="data_select").set_value("patients").run()

@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 
 from synth_core.data import load_dataset
 from synth_core.train import views
@@ -41,6 +42,7 @@ def _captions(at) -> str:
     return " | ".join(c.value for c in at.caption)
 
 
+@pytest.mark.slow
 def test_gan_views_step_by_step_and_speed(app):
     at = app
     run = _start(at, "ring8", "gan", width=16)
@@ -101,6 +103,7 @@ def test_gan_views_step_by_step_and_speed(app):
     assert run.join(30) and run.status == "stopped"
 
 
+@pytest.mark.slow
 def test_density_views_and_single_step(app):
     at = app
     run = _start(at, "ring8", "realnvp")
@@ -118,6 +121,7 @@ def test_density_views_and_single_step(app):
     assert run.join(30) and run.status == "stopped"
 
 
+@pytest.mark.slow
 def test_mcmc_trace_view(app):
     at = app
     run = _start(at, "ring8", "mcmc", n_chains=16)
@@ -140,6 +144,7 @@ def test_view_selector_only_for_points(app):
     assert not [c for c in at.get("button_group")]
 
 
+@pytest.mark.slow
 def test_draw_your_own_data(app):
     at = app.run()
     at.selectbox(key="data_select").set_value("ring8").run()

@@ -86,6 +86,7 @@ def test_cli_warning_cases_train_and_say_why(case: Case, tmp_path, capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_cli_subprocess(tmp_path):
     """The real command in a fresh process (one case: each process pays the torch import)."""
     case = next(c for c in CASES if c.case_id == "zip_path_traversal")
@@ -129,6 +130,7 @@ def _upload(at, name: str, data: bytes, mime: str = "application/octet-stream"):
     return at
 
 
+@pytest.mark.slow
 def test_data_page_bad_upload_keeps_dataset_and_run_then_good_upload_is_selected(app):
     at = app().run()
     assert not at.exception
@@ -169,6 +171,7 @@ def test_data_page_bad_upload_keeps_dataset_and_run_then_good_upload_is_selected
     assert at.session_state["dataset"] == name and at.selectbox(key="data_select").value == name
 
 
+@pytest.mark.slow
 def test_two_sessions_do_not_see_each_others_uploads(app):
     alice, bob = app().run(), app().run()
     csv = "a,b\n" + "".join(f"{i},{i % 5}\n" for i in range(50))

@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from synth_core.cli import main
 
@@ -51,12 +52,14 @@ def test_generator_flags_come_from_params(capsys):
     assert "--lr-g" in out and "--batch-size" in out and "gaussian" in out
 
 
+@pytest.mark.slow
 def test_console_script_entry_point(tmp_path):
     exe = [sys.executable, "-m", "synth_core.cli"]
     res = subprocess.run(exe + ["datasets"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0 and "mnist" in res.stdout and "ring8" in res.stdout
 
 
+@pytest.mark.slow
 def test_evaluate_prints_the_report(tmp_path, capsys):
     assert main(["train", "-d", "ring8", "-g", "gaussian", "--out", str(tmp_path)]) == 0
     rid = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["run_id"]

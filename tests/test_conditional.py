@@ -66,6 +66,7 @@ def test_parse_where_needs_a_table_with_columns():
 
 
 # ---- sample_where ----------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_rejection_sampling_on_copula_is_exact_and_seeded(patients, copula):
     where = parse_where("sex=female, region=west", patients)
     x = sample_where(copula, patients, 300, where, seed=1)
@@ -154,6 +155,7 @@ def test_cli_where_writes_only_matching_rows(tmp_path, capsys):
     assert err.startswith("error: column 'sex' has no level 'F'") and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_compare_page_generates_rows_where(capsys):
     import streamlit as st
     from streamlit.testing.v1 import AppTest

@@ -15,6 +15,7 @@ def test_registry_lists_required_sets():
         register_dataset("mnist", kind="image", label="x", description="x")(lambda: None)
 
 
+@pytest.mark.slow
 def test_mnist_is_real_shuffled_and_scaled():
     ds = load_dataset("mnist")
     assert ds.kind == "image" and ds.x.shape == (5000, 1, 28, 28) and ds.x.dtype == np.float32

@@ -207,6 +207,7 @@ def arrow_gain(name: str, seed: int) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("name", sorted(ARROW_RUNS))
+@pytest.mark.slow
 def test_arrows_point_toward_the_data_on_a_ring(name):
     """Once D has learnt, moving each fake a step of 0.2 along its arrow brings nearly every fake closer to
     the data, on average by over 0.12 (0.2 = heading straight at it), on each of two seeds. Measured over

@@ -101,6 +101,7 @@ def test_training_by_sampling_uses_log_frequencies(table):
     assert (cond.sum(1) == 1).all()
 
 
+@pytest.mark.slow
 def test_decoded_samples_respect_the_schema(table, trained):
     ds, df = table
     x, y = trained.sample_with_labels(1000, seed=1)

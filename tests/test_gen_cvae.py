@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from synth_core.data import load_dataset
 from synth_core.generators import get_generator
@@ -12,6 +13,7 @@ from .test_gen_cgan import class_accuracy
 CVAE_STEPS = 300
 
 
+@pytest.mark.slow
 def test_cvae_digits_generates_the_requested_class():
     ds = load_dataset("digits")
     g = get_generator("cvae")().setup(ds, seed=stat_seed(0))  # conv encoder/decoder, Bernoulli likelihood

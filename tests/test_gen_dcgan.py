@@ -38,6 +38,7 @@ def mean_digit(seed: int) -> tuple[float, float, float]:
     return float(before), float(after), float(s.std(0).mean())
 
 
+@pytest.mark.slow
 def test_learns_the_mean_digit_on_8x8_digits():
     """A few hundred steps on 8x8 digits: the average sample approaches the average real digit (measured over
     seeds 0-3, threads 1-2: correlation 0.957-0.979 from -0.10-0.07; spread 0.42-0.44)."""

@@ -75,6 +75,7 @@ def test_change_of_variables_matches_numerical_jacobian(make):
         assert mixing > 0.05, jac
 
 
+@pytest.mark.slow
 def test_density_integrates_to_one():
     """A proper density: a Riemann sum of exp(log p) over a wide 2-D grid is 1."""
     ds = tiny_points()
@@ -141,6 +142,7 @@ def test_log_prob_rejects_wrong_width():
 NLL_STEPS = 300
 
 
+@pytest.mark.slow
 def test_ring8_likelihood_beats_a_gaussian_quickly():
     """After 300 steps the flow's held-out NLL on ring8 is far below the best single Gaussian's
     (3.53 nats: std sqrt(2) per axis); the optimum, the ring's own entropy, is about -2.9 nats."""
@@ -182,6 +184,7 @@ def test_resume_with_schedule_and_gmm_base_matches():
     np.testing.assert_array_equal(a.sample(50, seed=2), b.sample(50, seed=2))
 
 
+@pytest.mark.slow
 def test_gmm_base_density_integrates_to_one():
     """With a mixture base the flow is still a proper density: a grid Riemann sum of exp(log p) is 1."""
     ds = tiny_points()
@@ -199,6 +202,7 @@ def test_default_base_is_the_mixture():
     assert g.hparams["base"] == "gmm" and len(g.base_.logits) == 16
 
 
+@pytest.mark.slow
 def test_ring8_covers_all_modes():
     """Default parameters (learnable Gaussian-mixture base, k-means initialised in latent space, 16
     components): all 8 ring modes with >= 70% high-quality samples. Measured on seed 0: 8/8 modes, 99.2%

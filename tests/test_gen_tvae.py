@@ -67,6 +67,7 @@ def test_loss_matches_a_torch_distributions_oracle(table):
     torch.testing.assert_close(loss, 2 * want.mean() + want_kl.mean())
 
 
+@pytest.mark.slow
 def test_reports_elbo_recon_kl_and_learns(trained):
     last = trained.train_step()
     assert set(last) == {"neg_elbo", "recon", "kl"}

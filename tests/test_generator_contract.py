@@ -268,21 +268,25 @@ def test_declaration(gen_cls):
 
 
 @pytest.mark.parametrize("gen_cls,kind", CASES, ids=IDS)
+@pytest.mark.slow
 def test_steps_and_samples(gen_cls, kind):
     check_steps_and_samples(gen_cls, kind)
 
 
 @pytest.mark.parametrize("gen_cls,kind", CASES, ids=IDS)
+@pytest.mark.slow
 def test_same_seed_same_samples(gen_cls, kind):
     check_same_seed_same_samples(gen_cls, kind)
 
 
 @pytest.mark.parametrize("gen_cls,kind", CASES, ids=IDS)
+@pytest.mark.slow
 def test_state_round_trip(gen_cls, kind):
     check_state_round_trip(gen_cls, kind)
 
 
 @pytest.mark.parametrize("gen_cls,kind", CASES, ids=IDS)
+@pytest.mark.slow
 def test_declared_capabilities(gen_cls, kind):
     check_capabilities(gen_cls, kind)
 

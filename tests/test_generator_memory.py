@@ -106,6 +106,7 @@ def synth_core_alloc(snapshot: tracemalloc.Snapshot) -> int:
 
 
 @pytest.mark.parametrize("gen_cls,kind", CASES, ids=IDS)
+@pytest.mark.slow
 def test_footprint_does_not_grow_with_steps(gen_cls, kind):
     ds = TINY[kind]()
     over = {**OVERRIDES.get(gen_cls.name, {}), **(IMAGE_OVERRIDES.get(gen_cls.name, {}) if kind == "image" else {})}

@@ -78,6 +78,7 @@ def test_cli_holdout_flag_and_its_limits(tmp_path, capsys):
     assert json.loads((tmp_path / rid / "config.json").read_text())["holdout"] == 0.0  # 150 rows: none
 
 
+@pytest.mark.slow
 def test_a_run_from_before_holdouts_still_loads_and_says_so(tmp_path):
     run = Run(RunConfig("patients", "gaussian", seed=0), tmp_path).run_sync()
     # rewrite the run as an old one: no holdout keys in config.json or the checkpoint
@@ -105,6 +106,7 @@ def _blobs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return rng.normal(0, 1, (n, 3)) + 2.5 * y[:, None], y
 
 
+@pytest.mark.slow
 def test_tstr_is_tested_on_the_holdout():
     x, y = _blobs(600, 0)
     xh, yh = _blobs(200, 1)
@@ -120,6 +122,7 @@ def test_tstr_is_tested_on_the_holdout():
     assert rep2["tstr"].value < 0.7 and rep2["tstr"].details["trtr"] < 0.7
 
 
+@pytest.mark.slow
 def test_dcr_compares_with_holdout_to_train_distances():
     from synth_core.metrics._common import nearest
 
@@ -138,6 +141,7 @@ def test_dcr_compares_with_holdout_to_train_distances():
     assert any("holdout rows" in n for n in copies.notes)
 
 
+@pytest.mark.slow
 def test_images_lead_with_judge_metrics_and_keep_pixels_out_of_the_overall(tmp_path):
     from synth_core.metrics.judge import get_judge
 
@@ -175,6 +179,7 @@ def _scores(d: dict) -> dict:
             **{s["key"]: s["value"] for s in d["scores"]}}
 
 
+@pytest.mark.slow
 def test_compare_runs_and_cli_give_the_same_numbers(tmp_path, capsys, monkeypatch):
     """The CLI, the Runs page's "Compute missing reports" and the Compare page's button score one run
     with one seed: identical numbers (one function, one sample-size rule)."""
@@ -215,6 +220,7 @@ def test_compare_runs_and_cli_give_the_same_numbers(tmp_path, capsys, monkeypatc
     assert cli["meta"]["sample_rule"] == compare_page["meta"]["sample_rule"]
 
 
+@pytest.mark.slow
 def test_metrics_never_imports_train():
     """metrics is the library; train/evaluate.py calls it, never the other way round."""
     for path in (ROOT / "synth_core" / "metrics").glob("*.py"):
@@ -230,6 +236,7 @@ def test_metrics_never_imports_train():
     assert res.returncode == 0 and res.stdout.strip() == "[]", res.stdout + res.stderr
 
 
+@pytest.mark.slow
 def test_train_page_holdout_widget_follows_the_dataset_and_reaches_the_run(monkeypatch, tmp_path):
     """The Train page's Advanced section shows the holdout from the one declared default (20% on the
     1,000-row patients table, 0 on 150-row iris) and the run records what the person set."""

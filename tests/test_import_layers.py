@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "synth_core"
 
@@ -47,6 +49,7 @@ WATCHED = {"synth_core.data.base", "synth_core.data.user_data", "synth_core.data
            "synth_core.metrics.report", "synth_core.metrics.render", "synth_core.metrics.stages"}
 
 
+@pytest.mark.slow
 def test_registry_and_report_modules_have_no_hidden_cycles():
     top: dict[str, set[str]] = {}
     hidden = []

@@ -84,6 +84,7 @@ def test_cli_shows_kind_defaults(capsys):
     assert "--lr-g 0.001" in next(line for line in capsys.readouterr().out.splitlines() if "defaults on points" in line)
 
 
+@pytest.mark.slow
 def test_train_page_widgets_follow_the_data_kind_unless_tuned(app):
     at = app.run()
     at.selectbox(key="data_select").set_value("digits").run()

@@ -40,6 +40,7 @@ def _ring_report(ring, synth, **kw) -> Report:
     return report(xa, synth, "points", labels=ya, class_names=ds.classes, dataset_name="ring8", **kw)
 
 
+@pytest.mark.slow
 def test_points_real_split_near_top_noise_near_bottom(ring):
     _, _, _, xb = ring
     good = _ring_report(ring, xb)
@@ -60,6 +61,7 @@ def test_points_real_split_near_top_noise_near_bottom(ring):
         assert s <= _quality_scores(good)[key] + 0.02, key
 
 
+@pytest.mark.slow
 def test_points_scores_degrade_with_noise_level(ring):
     _, _, _, xb = ring
     rng = np.random.default_rng(2)
@@ -74,6 +76,7 @@ def test_points_scores_degrade_with_noise_level(ring):
         assert vals[0] - vals[-1] > (0.08 if key == "column_shapes" else 0.3), (key, vals)
 
 
+@pytest.mark.slow
 def test_points_mode_dropping_lowers_diversity(ring):
     ds = load_dataset("ring8")
     pool_x, pool_y = ds.x[2000:], ds.y[2000:]
@@ -93,6 +96,7 @@ def test_points_mode_dropping_lowers_diversity(ring):
     assert reps[2]["class_coverage"].value == pytest.approx(np.log(4) / np.log(8), abs=0.03)
 
 
+@pytest.mark.slow
 def test_duplicated_training_records_raise_privacy_flags(ring):
     _, xa, _, xb = ring
     rng = np.random.default_rng(3)
@@ -118,6 +122,7 @@ def _table(n: int, seed: int) -> np.ndarray:
     return np.c_[x, cat]
 
 
+@pytest.mark.slow
 def test_tabular_split_vs_noise_and_categorical_metrics():
     real, other = _table(500, 0), _table(500, 1)
     y = (real[:, 1] > -1).astype(int)
@@ -151,6 +156,7 @@ def _digit_report(digits, synth, **kw) -> Report:
     return report(xa, synth, "image", labels=ya, class_names=ds.classes, dataset_name="digits", judge=judge, **kw)
 
 
+@pytest.mark.slow
 def test_images_real_split_near_top_noise_near_bottom(digits):
     _, xa, _, xb, judge = digits
     assert judge.accuracy > 0.85
@@ -169,6 +175,7 @@ def test_images_real_split_near_top_noise_near_bottom(digits):
     assert q["tstr"] < good["tstr"].score - 0.2
 
 
+@pytest.mark.slow
 def test_images_scores_degrade_with_noise_level(digits):
     _, _, _, xb, _ = digits
     eps = np.random.default_rng(4).standard_normal(xb.shape).astype(np.float32)
@@ -182,6 +189,7 @@ def test_images_scores_degrade_with_noise_level(digits):
 
 
 # ---- API: serialisation, progress, errors, evaluate_run ---------------------------------------------------
+@pytest.mark.slow
 def test_report_serialises_escapes_and_reports_progress(ring):
     ds, xa, ya, xb = ring
     calls: list[tuple[str, float]] = []
@@ -204,6 +212,7 @@ def test_report_serialises_escapes_and_reports_progress(ring):
     assert fracs == sorted(fracs) and fracs[-1] == 1.0
 
 
+@pytest.mark.slow
 def test_report_handles_nan_rows_and_rejects_bad_input(ring):
     _, xa, ya, xb = ring
     bad = xb.copy()
@@ -217,6 +226,7 @@ def test_report_handles_nan_rows_and_rejects_bad_input(ring):
         report(xa, np.zeros((100, 3)), "points")
 
 
+@pytest.mark.slow
 def test_evaluate_run_on_a_trained_gaussian(tmp_path):
     from synth_core.train import Run, RunConfig
 
@@ -239,6 +249,7 @@ def test_judge_cache_roundtrip_weights_only(digits, tmp_path):
     assert ae.kind == "autoencoder" and ae.embed(small_x[:5]).shape == (5, 64)
 
 
+@pytest.mark.slow
 def test_dataset_input_adds_toy_mode_coverage():
     ds = load_dataset("ring8")
     real = ds.subset(600, seed=0)
@@ -249,6 +260,7 @@ def test_dataset_input_adds_toy_mode_coverage():
     assert "modes" not in half.meta
 
 
+@pytest.mark.slow
 def test_optional_tsne_embedding():
     from synth_core.data import load_dataset
     from synth_core.metrics import report

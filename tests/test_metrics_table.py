@@ -124,6 +124,7 @@ WRONG_REGION = {"north": .15, "south": .15, "east": .45, "west": .20, None: .05}
 
 
 @pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.slow
 def test_wrong_category_frequencies_score_clearly_lower(seed):
     """1,000 fresh rows of the process that made ``patients`` (a perfect generator) against the same rows
     with ``region`` re-drawn at the wrong frequencies. Measured (bench/report_trust.py, seed 0): region
@@ -148,6 +149,7 @@ def test_wrong_category_frequencies_score_clearly_lower(seed):
     assert {c["column"] for c in good.figures["columns"]} == set(ds.decode(ds.x[:1], ds.y[:1]).columns)
 
 
+@pytest.mark.slow
 def test_report_histograms_show_decoded_levels_and_missing():
     ds = load_dataset("patients")
     rep = report(ds, ds.x[:300], synth_labels=ds.y[:300], seed=0)

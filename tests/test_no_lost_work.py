@@ -107,6 +107,7 @@ def test_stop_during_a_step_finishes_that_step_cleanly(tmp_path, monkeypatch):
 
 
 # ---- refresh, closed tab, restart ---------------------------------------------------------------
+@pytest.mark.slow
 def test_a_new_browser_session_sees_finished_and_stopped_runs():
     st.cache_resource.clear()
     mgr = get_manager()
@@ -204,6 +205,7 @@ def test_a_torn_metrics_line_is_dropped_when_continuing(tmp_path):
 
 
 # ---- bounded snapshots -------------------------------------------------------------------------
+@pytest.mark.slow
 def test_sample_snapshots_stay_bounded_and_spread(tmp_path, monkeypatch):
     monkeypatch.setattr("synth_core.train.run.MAX_SAMPLE_FILES", 6)
     run = Run(_gan("long", 40, sample_every=1, checkpoint_every=20), tmp_path).run_sync()

@@ -60,6 +60,7 @@ def test_same_config_same_result(tmp_path):
     np.testing.assert_array_equal(a.sample(100, seed=1), b.sample(100, seed=1))
 
 
+@pytest.mark.slow
 def test_pause_resume_stop(tmp_path):
     run = JobManager(tmp_path, 1).submit(tiny_dcgan())
     wait_for(lambda: run.step >= 3)

@@ -16,6 +16,7 @@ def _gan(run_id, steps, **kw):
                      checkpoint_every=5, **kw)
 
 
+@pytest.mark.slow
 def test_continued_run_equals_uninterrupted_run(tmp_path):
     straight = Run(_gan("straight", 30), tmp_path).run_sync()
     first = Run(_gan("cut", 15), tmp_path).run_sync()
@@ -106,6 +107,7 @@ def test_step_by_step_mode(tmp_path):
     assert run.status == "stopped"
 
 
+@pytest.mark.slow
 def test_stop_after_a_lone_d_update_continues_exactly(tmp_path):
     """Step D then Stop: the half-done step is completed before the final checkpoint, so continuing
     the stopped run gives the same model as a run never stopped."""
@@ -129,6 +131,7 @@ def test_stop_after_a_lone_d_update_continues_exactly(tmp_path):
     np.testing.assert_array_equal(g1.sample(200, seed=1), g2.sample(200, seed=1))
 
 
+@pytest.mark.slow
 def test_speed_limit(tmp_path):
     run = Run(_gan("slow", 100_000), tmp_path)
     run.set_speed(20)

@@ -141,6 +141,7 @@ def _active_rate(rows, pauses, step, window=RATE_WINDOW_S):
     return (step - ref["step"]) / (active(end["t"]) - active(ref["t"]))
 
 
+@pytest.mark.slow
 def test_known_rate_across_a_real_pause(tmp_path):
     """A real worker at a speed limit (a known rate): the shown rate is never above the limit and agrees
     with steps over active wall time computed independently from metrics.jsonl, before and just after a

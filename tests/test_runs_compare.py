@@ -102,6 +102,7 @@ def test_table_shows_differing_params_and_saved_scores():
 
 
 # ---- saved reports -----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_report_saved_with_the_run_round_trips(tmp_path):
     from synth_core.train.evaluate import evaluate_run
 
@@ -176,6 +177,7 @@ def _chart(at):
     return json.loads(at.get("plotly_chart")[0].proto.spec)
 
 
+@pytest.mark.slow
 def test_runs_page_comparison_controls(app):
     _gan_runs(2)
     at = app.run()
@@ -206,6 +208,7 @@ def test_runs_page_comparison_controls(app):
     assert {t["name"] for t in _chart(at)["data"]} == {"gan #cmp-1"}  # one run: no differing params to show
 
 
+@pytest.mark.slow
 def test_runs_page_computes_missing_reports(app):
     runs = _gan_runs(2)
     save_report(runs[0].path, {"overall": 42.0, "privacy": 50.0, "groups": {}, "meta": {"step": 30}})
@@ -226,6 +229,7 @@ def test_runs_page_computes_missing_reports(app):
     assert at.button(key="cmp_reports").proto.disabled
 
 
+@pytest.mark.slow
 def test_runs_page_continue_button_follows_the_run_on_train(app):
     [run] = _gan_runs(1)
     at = app.run()
@@ -241,6 +245,7 @@ def test_runs_page_continue_button_follows_the_run_on_train(app):
     assert live.join(60) and live.status == "finished" and live.step == 45
 
 
+@pytest.mark.slow
 def test_runs_page_refuses_bad_run_id_in_url(app):
     _gan_runs(1)
     at = app

@@ -148,6 +148,7 @@ def test_odd_folders_in_runs_are_not_listed(tmp_path):
     assert [r.run_id for r in iter_runs(tmp_path)] == ["ok"]
 
 
+@pytest.mark.slow
 def test_bad_run_id_in_the_url_of_the_train_page():
     import streamlit as st
     from streamlit.testing.v1 import AppTest

@@ -103,6 +103,7 @@ def test_share_cases_cover_every_tabular_generator():
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_SHARES else n
                                   for n in sorted(SHARE_CASES)])
+@pytest.mark.slow
 def test_generator_reproduces_level_shares(name):
     """A rare level (day=Fri, 8%), a Yes/No boolean and the label keep their shares in decoded samples."""
     steps, tol = SHARE_CASES[name]
@@ -133,6 +134,7 @@ def _upload_rare(tmp_path):
 
 
 @pytest.mark.parametrize("name", TABULAR)
+@pytest.mark.slow
 def test_download_and_cli_sample_keep_the_users_columns(name, tmp_path, capsys):
     import json
 
@@ -246,6 +248,7 @@ def test_column_marginals_figure_names_every_column():
     np.testing.assert_allclose(day[0].y, real_share.to_numpy())  # the real shares, as fractions
 
 
+@pytest.mark.slow
 def test_train_page_shows_a_tables_columns_and_a_closed_form_fit(app, capsys):
     import json
 

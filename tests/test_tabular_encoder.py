@@ -317,6 +317,7 @@ def frames(draw) -> tuple[pd.DataFrame, dict[str, str]]:
 # database=None: no .hypothesis/ example folder written into the repository
 @settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frames(), st.integers(0, 2**16))
+@pytest.mark.slow
 def test_property_round_trip_and_synthetic_decode(case, seed):
     df, modes = case
     sch = infer_schema(df)
