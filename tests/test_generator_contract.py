@@ -267,28 +267,13 @@ def test_declaration(gen_cls):
     check_declaration(gen_cls)
 
 
-@pytest.mark.parametrize("gen_cls,kind", CASES, ids=IDS)
 @pytest.mark.slow
-def test_steps_and_samples(gen_cls, kind):
-    check_steps_and_samples(gen_cls, kind)
-
-
+@pytest.mark.parametrize("check", CHECKS, ids=[c.__name__.removeprefix("check_") for c in CHECKS])
 @pytest.mark.parametrize("gen_cls,kind", CASES, ids=IDS)
-@pytest.mark.slow
-def test_same_seed_same_samples(gen_cls, kind):
-    check_same_seed_same_samples(gen_cls, kind)
-
-
-@pytest.mark.parametrize("gen_cls,kind", CASES, ids=IDS)
-@pytest.mark.slow
-def test_state_round_trip(gen_cls, kind):
-    check_state_round_trip(gen_cls, kind)
-
-
-@pytest.mark.parametrize("gen_cls,kind", CASES, ids=IDS)
-@pytest.mark.slow
-def test_declared_capabilities(gen_cls, kind):
-    check_capabilities(gen_cls, kind)
+def test_contract(gen_cls, kind, check):
+    """Each check of the contract (steps and samples, same seed same samples, state round trip, every
+    declared capability) on each registered generator and data kind it supports."""
+    check(gen_cls, kind)
 
 
 def test_every_capability_is_declared_by_some_generator():
