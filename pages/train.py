@@ -169,7 +169,6 @@ with live_col:
     else:
         first = run.snapshot()
         st.markdown(f"**{get_generator(first.generator).label}** on **{first.dataset}** · `{first.run_id}`")
-        _controls(run, first.status)
         run_ds = session.load_dataset(first.dataset) if first.dataset != ds.name else ds
         # once per page run, not on every poll of the fragment below
         bounds = data_bounds(run_ds.x) if run_ds.kind == "points" else None
@@ -215,8 +214,11 @@ with live_col:
         @st.fragment(run_every=1.0 if first.active else None)
         def live_view() -> None:
             snap = run.snapshot()
-            if snap.status != first.status:
-                st.rerun(scope="app")  # buttons and polling follow the new status
+            if snap.active != first.active:
+                st.rerun(scope="app")  # finished, stopped or failed: polling stops, the page shows the outcome
+            # the buttons live in the fragment, so a pause, a resume or a step click redraws only this part:
+            # no whole-app rerun in the middle of a click (one click is one update)
+            _controls(run, snap.status)
             text = f"{STATUS_BADGE.get(snap.status, snap.status)} {format_progress(snap)}"
             st.progress(min(1.0, snap.step / max(snap.total, 1)), text=text)
             slow = slowdown_notice(snap, len([r for r in mgr.active() if r.id != run.id and r.status == "running"]),

@@ -5,6 +5,7 @@ trace. Screenshots of each view go to ``$SYNTHLAB_SCREENSHOT_DIR`` (``assets/`` 
 README's pictures), else to the test's temp folder."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -37,6 +38,21 @@ def _click(page, key: str) -> None:
                            f".some(b => b.offsetParent !== null && !b.disabled)", timeout=60_000)
     page.locator(f".st-key-{key}").get_by_role("button").click()
     settle(page)
+
+
+@contextlib.contextmanager
+def _run_stopped_after(page):
+    """Stop the test's run however the test ends: a failed test must not leave a paused run holding the
+    server's only CPU slot, or every later test's run waits in the queue."""
+    try:
+        yield
+    finally:
+        try:
+            stop = page.locator(".st-key-stop button:not([disabled])")
+            if stop.count():
+                stop.first.click(timeout=10_000)
+        except Exception:  # noqa: BLE001 - best effort: the test's own failure is the one to report
+            pass
 
 
 def _step_counter(page) -> int:
@@ -83,9 +99,10 @@ def _start(page, url: str, dataset: str, generator: str, **numbers: str) -> None
 def test_gan_step_by_step_surface_and_arrows(server, shots):
     url, _ = server
     with sync_playwright() as pw:
-        with browser_page(pw) as page:
+        with browser_page(pw) as page, contextlib.ExitStack() as stack:
             page.set_default_timeout(90_000)  # a loaded CI machine can be slow to redraw
             _start(page, url, "8 Gaussians", "GAN (MLP)", Width="32")
+            stack.enter_context(_run_stopped_after(page))
             page.wait_for_selector(".st-key-step_d button:not([disabled])", timeout=90_000)
             _wait_traces(page, "traces.some(t => t[1] === 'generated' && t[2] > 0)")
             if os.environ.get("SYNTHLAB_SCREENSHOT_DIR"):  # pictures for the README: let it learn a little first
@@ -128,9 +145,10 @@ def test_gan_step_by_step_surface_and_arrows(server, shots):
 def test_mcmc_density_and_trace(server, shots):
     url, _ = server
     with sync_playwright() as pw:
-        with browser_page(pw) as page:
+        with browser_page(pw) as page, contextlib.ExitStack() as stack:
             page.set_default_timeout(90_000)  # a loaded CI machine can be slow to redraw
             _start(page, url, "Two moons", "MCMC")
+            stack.enter_context(_run_stopped_after(page))
             page.wait_for_selector(".st-key-step_one button:not([disabled])", timeout=90_000)
             _click(page, "step_one")  # pause, so the pictures hold still
             _view(page, "Density")
