@@ -10,7 +10,7 @@ import streamlit as st
 from synth_core.data import dataset_info
 from synth_core.errors import SynthLabError
 from synth_core.generators import get_generator
-from synth_core.train import LossHistory
+from synth_core.train import LossHistory, RunStatus
 from synth_core.train.evaluate import SAMPLE_RULE, evaluate_run
 from synth_core.train.export import metrics_csv, synthetic_frame
 from synth_core.train.run import MAX_STEPS
@@ -33,7 +33,6 @@ def _is_table(dataset: str) -> bool:
 
 
 ALL_LOSSES = "All losses (small multiples)"
-CONTINUABLE = ("stopped", "finished", "interrupted")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -107,7 +106,7 @@ if chosen:
     def _needs_report(r) -> bool:
         rep = reports[r.run_id]
         stale = rep is not None and (rep.get("meta") or {}).get("step") not in (None, r.status.get("step"))
-        return (rep is None or stale) and r.checkpoint.is_file() and r.state not in ("queued", "running", "paused")
+        return (rep is None or stale) and r.checkpoint.is_file() and not r.state.in_progress
 
     missing = [r for r in recs if _needs_report(r)]
     if st.button(f"Compute missing reports ({len(missing)})", key="cmp_reports", disabled=not missing,
@@ -158,9 +157,9 @@ rid = st.selectbox("Inspect run", ids, index=ids.index(current) if current in id
 rec = by_id[rid]
 st.markdown(f"**{get_generator(rec.config['generator']).label}** on **{rec.config['dataset']}** · "
             f"status **{rec.state}** at step {rec.status.get('step', 0):,}")
-if rec.state == "failed" and rec.status.get("error"):
+if rec.state == RunStatus.FAILED and rec.status.get("error"):
     st.error(rec.status["error"])
-if rec.state == "interrupted":
+if rec.state == RunStatus.INTERRUPTED:
     st.warning("This run was interrupted (the server stopped while it trained). Its last checkpoint is kept: "
                "continue it below.")
 
@@ -194,7 +193,7 @@ with right:
 if closed_form and int(rec.status.get("step", 0) or 0) >= 1:
     st.caption("Fitted in closed form in one step: there is nothing to continue. Start a new run on the "
                "**Train** page to refit with other settings.")
-elif rec.state in CONTINUABLE and rec.checkpoint.is_file():
+elif rec.state.continuable and rec.checkpoint.is_file():
     done = int(rec.status.get("step", 0) or 0)
     planned = int(rec.config.get("steps") or done)
     with st.form("continue_form", border=True):

@@ -16,7 +16,7 @@ from synth_core.data.holdout import holdout_param
 from synth_core.errors import SynthLabError
 from synth_core.generators import get_generator, list_generators
 from synth_core.params import Param
-from synth_core.train import Run, RunConfig
+from synth_core.train import Run, RunConfig, RunStatus
 from synth_core.train.run import MAX_STEPS
 from synth_core.train import views
 from synth_core.train.speed import machine_load, slowdown_notice
@@ -29,9 +29,10 @@ from synth_core.viz import views2d
 from synth_core.viz.grid import data_bounds
 from synth_core.viz.text import escape_markdown, format_progress
 
-STATUS_BADGE = {"queued": ":orange-badge[queued]", "running": ":blue-badge[running]",
-                "paused": ":violet-badge[paused]", "finished": ":green-badge[finished]",
-                "stopped": ":gray-badge[stopped]", "failed": ":red-badge[failed]", "created": ":gray-badge[starting]"}
+STATUS_BADGE = {RunStatus.QUEUED: ":orange-badge[queued]", RunStatus.RUNNING: ":blue-badge[running]",
+                RunStatus.PAUSED: ":violet-badge[paused]", RunStatus.FINISHED: ":green-badge[finished]",
+                RunStatus.STOPPED: ":gray-badge[stopped]", RunStatus.FAILED: ":red-badge[failed]",
+                RunStatus.CREATED: ":gray-badge[starting]"}
 
 
 LIVE_CHART_POINTS = 600
@@ -150,15 +151,15 @@ with controls:
                    f"(limit {mgr.max_concurrent}) and the rest wait in a queue.")
 
 
-def _controls(r: Run, status: str) -> None:
+def _controls(r: Run, status: RunStatus) -> None:
     c1, c2, c3 = st.columns(3)
-    if status == "paused":
+    if status == RunStatus.PAUSED:
         c1.button("Resume", on_click=r.resume, width="stretch", key="resume", icon=":material/play_arrow:")
     else:
         c1.button("Pause", on_click=r.pause, width="stretch", key="pause", icon=":material/pause:",
-                  disabled=status not in ("running", "queued"))
+                  disabled=not status.can_pause)
     c2.button("Stop", on_click=r.stop, width="stretch", key="stop", icon=":material/stop:",
-              disabled=status not in ("running", "paused", "queued"))
+              disabled=not status.in_progress)
     c3.page_link("pages/compare.py", label="Compare", icon=":material/compare:")
 
 
@@ -185,7 +186,7 @@ with live_col:
             """Step-by-step mode: single updates (D or G for GANs), ten whole steps, a speed limit."""
             gen = run.generator
             # while it runs, a click pauses between whole steps: the next update is always D's
-            nxt = views.next_update(gen) if snap.status == "paused" else None
+            nxt = views.next_update(gen) if snap.status == RunStatus.PAUSED else None
             ready = gen is not None
             next_what = nxt[0] if nxt else "discriminator"
             cols = st.columns([1, 1, 1, 3])
@@ -221,17 +222,17 @@ with live_col:
             _controls(run, snap.status)
             text = f"{STATUS_BADGE.get(snap.status, snap.status)} {format_progress(snap)}"
             st.progress(min(1.0, snap.step / max(snap.total, 1)), text=text)
-            slow = slowdown_notice(snap, len([r for r in mgr.active() if r.id != run.id and r.status == "running"]),
+            slow = slowdown_notice(snap, len([r for r in mgr.active() if r.id != run.id and r.status == RunStatus.RUNNING]),
                                    machine_load())
             if slow:
                 st.warning(slow, icon=":material/speed:")
             if snap.active:
                 step_row(snap)
-            if snap.status == "queued":
+            if snap.status == RunStatus.QUEUED:
                 st.info(f"Waiting for a free training slot (position {snap.queue_position} in the queue).")
-            elif snap.status == "failed":
+            elif snap.status == RunStatus.FAILED:
                 st.error(f"The run failed: {snap.error}")
-            elif snap.status == "finished":
+            elif snap.status == RunStatus.FINISHED:
                 st.success("Training finished. Open **Compare** to see real vs synthetic side by side.")
             if view_options:
                 view = st.segmented_control("View", view_options, key="train_view") or views.SAMPLES

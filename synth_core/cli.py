@@ -165,6 +165,8 @@ def cmd_train(argv: Sequence[str]) -> int:
 def _train_in_foreground(run: Run, *, quiet: bool) -> int:
     """Train ``run`` with a progress bar (from the step it starts at); Ctrl-C stops it cleanly with a
     final checkpoint. Prints the outcome as JSON; a failed run is exit status 2."""
+    from .train import RunStatus
+
     done = run.resumed_from
     bar = ProgressBar(run.config.steps - done, stream=sys.stderr)
 
@@ -183,10 +185,10 @@ def _train_in_foreground(run: Run, *, quiet: bool) -> int:
         run.join()
     bar.close()
     snap = run.snapshot()
-    if snap.status == "failed":
+    if snap.status == RunStatus.FAILED:
         print(f"error: run failed: {snap.error}", file=sys.stderr)
         return 2
-    out = {"run_id": run.id, "status": snap.status, "step": snap.step, "path": str(run.path),
+    out = {"run_id": run.id, "status": snap.status.value, "step": snap.step, "path": str(run.path),
            "losses": snap.last_losses}
     if done:
         out["resumed_from"] = done
@@ -259,7 +261,7 @@ def cmd_evaluate(argv: Sequence[str]) -> int:
 
 
 def cmd_runs(argv: Sequence[str]) -> int:
-    from .train import ACTIVE_STATES, iter_runs, runs_root
+    from .train import RunStatus, iter_runs, runs_root
 
     parser = argparse.ArgumentParser(prog="synthlab runs", description="List run folders.")
     parser.add_argument("--out", type=Path, default=None, help="runs folder (default ./runs)")
@@ -270,7 +272,7 @@ def cmd_runs(argv: Sequence[str]) -> int:
     for rec in iter_runs(root):
         status = rec.status
         state = status.get("status", "?")
-        if state in ACTIVE_STATES or state == "created":
+        if RunStatus.parse(state).live:
             state = "interrupted?"  # no live server owns it from the CLI's point of view
         rows.append({"run_id": rec.run_id, "generator": rec.config.get("generator"), "dataset": rec.config.get("dataset"),
                      "status": state, "step": f"{status.get('step', 0)}/{status.get('total', rec.config.get('steps'))}",

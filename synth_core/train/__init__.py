@@ -1,8 +1,9 @@
 """Training runner: Run (background worker), JobManager (concurrency cap), run folders."""
 from .manager import JobManager, get_manager
 from .run import Event, LossHistory, Run, RunConfig, RunSnapshot, load_generator
-from .store import ACTIVE_STATES, FINAL_STATES, RunRecord, iter_runs, read_run, runs_root, validate_run_id
+from .status import RunStatus
+from .store import RunRecord, iter_runs, read_run, runs_root, validate_run_id
 
 __all__ = ["JobManager", "get_manager", "Event", "LossHistory", "Run", "RunConfig", "RunSnapshot",
-           "load_generator", "ACTIVE_STATES", "FINAL_STATES", "RunRecord", "iter_runs", "read_run",
+           "load_generator", "RunStatus", "RunRecord", "iter_runs", "read_run",
            "runs_root", "validate_run_id"]

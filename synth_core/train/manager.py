@@ -11,6 +11,7 @@ from ..device import default_max_concurrent_runs
 from ..errors import ConfigError
 from . import store
 from .run import Run, RunConfig
+from .status import RunStatus
 
 
 class JobManager:
@@ -99,8 +100,8 @@ class JobManager:
             live = self.get(rec.run_id)
             if live is not None:
                 rec.status = {**rec.status, "status": live.status, "step": live.step}
-            elif (rec.state in store.ACTIVE_STATES or rec.state == "created") and not store.is_locked(rec.path):
-                rec.status = {**rec.status, "status": "interrupted"}
+            elif rec.state.live and not store.is_locked(rec.path):
+                rec.status = {**rec.status, "status": RunStatus.INTERRUPTED}
             out.append(rec)
         return out
 

@@ -28,6 +28,7 @@ from ..generators.parts import PREVIEW_SEED_OFFSET, preview_row
 from ..params import resolve_params
 from ..viz.grid import data_bounds, image_grid, png_bytes, scatter_png
 from . import store
+from .status import RunStatus
 
 #: the most steps a run may train for (RunConfig checks it; the Train and Runs pages' inputs stop there)
 MAX_STEPS = 10_000_000
@@ -170,7 +171,7 @@ class RunSnapshot:
     """A consistent copy of a run's state for a UI to draw (never shares mutable state)."""
 
     run_id: str
-    status: str
+    status: RunStatus
     step: int
     total: int
     steps_per_s: float
@@ -202,7 +203,9 @@ class RunSnapshot:
 
     @property
     def active(self) -> bool:
-        return self.status in store.ACTIVE_STATES
+        """In progress (queued, running or paused): the Train page polls while this holds. Unlike
+        :attr:`Run.active`, a run created but not started is not active here."""
+        return RunStatus.parse(self.status).in_progress
 
 
 class Run:
@@ -229,7 +232,7 @@ class Run:
         self._listeners: list[Callable[[Event], None]] = []
         self.events: deque[Event] = deque(maxlen=500)
         self.history = LossHistory()
-        self.status = "created"
+        self.status = RunStatus.CREATED
         self.step = 0
         self.error: str | None = None
         self.last_losses: dict[str, float] = {}
@@ -334,7 +337,7 @@ class Run:
         while done // (self.config.sample_every * self._sample_stride) + 2 > self.max_sample_files:
             self._sample_stride *= 2
         self._prune_samples()
-        self.status = "created"
+        self.status = RunStatus.CREATED
         self._write_status()
 
     # ---- controls --------------------------------------------------------------------------
@@ -343,7 +346,7 @@ class Run:
         if self._thread is not None:
             raise RuntimeError("run already started")
         self._take_lock()
-        self._set_status("queued")
+        self._set_status(RunStatus.QUEUED)
         self._thread = threading.Thread(target=self._worker, name=f"run-{self.id}", daemon=True)
         self._thread.start()
         return self
@@ -357,7 +360,7 @@ class Run:
         if on_event:
             self._listeners.append(on_event)
         self._take_lock()
-        self._set_status("queued")
+        self._set_status(RunStatus.QUEUED)
         self._worker()
         return self
 
@@ -367,16 +370,16 @@ class Run:
 
     def pause(self) -> None:
         with self._lock:
-            if self.status in ("running", "queued"):
+            if self.status.can_pause:
                 self._pause.set()
-                if self.status == "running":
-                    self._set_status("paused")
+                if self.status == RunStatus.RUNNING:
+                    self._set_status(RunStatus.PAUSED)
 
     def resume(self) -> None:
         with self._lock:
             self._pause.clear()
-            if self.status == "paused":
-                self._set_status("running")
+            if self.status == RunStatus.PAUSED:
+                self._set_status(RunStatus.RUNNING)
 
     def step_once(self, unit: str = "update", n: int = 1) -> None:
         """Step-by-step mode: while paused, advance by ``n`` single updates (``unit="update"``: one
@@ -385,7 +388,7 @@ class Run:
         if unit not in ("update", "step"):
             raise ValueError("unit must be 'update' or 'step'")
         with self._lock:
-            if self.status not in ("running", "paused", "queued", "created"):
+            if not self.status.live:
                 return
             self.pause()
             if unit == "update":
@@ -415,8 +418,17 @@ class Run:
         return True
 
     @property
+    def status(self) -> RunStatus:
+        return self._status
+
+    @status.setter
+    def status(self, value: RunStatus | str) -> None:
+        self._status = RunStatus(value)  # a plain string (a test driving the worker by hand) becomes the member
+
+    @property
     def active(self) -> bool:
-        return self.status in store.ACTIVE_STATES or self.status == "created"
+        """Live (created, queued, running or paused): it still belongs to this process's trainer."""
+        return self.status.live
 
     # ---- the loop --------------------------------------------------------------------------
     def _worker(self) -> None:
@@ -425,7 +437,7 @@ class Run:
             if self._slots is not None:
                 acquired = self._slots.acquire(self, self._stop)
                 if not acquired:  # stopped while queued
-                    self._finish("stopped")
+                    self._finish(RunStatus.STOPPED)
                     return
             self._train()
         except SynthLabError as exc:
@@ -452,7 +464,7 @@ class Run:
         # curve times continue where a continued run left off
         self._t_start = time.time() - (self.history.times[-1] if self.history.times else 0.0)
         with self._lock:  # a pause that arrived while queued or loading takes effect now
-            self._set_status("paused" if self._pause.is_set() else "running")
+            self._set_status(RunStatus.PAUSED if self._pause.is_set() else RunStatus.RUNNING)
             self._set_active(True)
             self._restart_rate_window()
         self._metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
@@ -483,7 +495,7 @@ class Run:
         if self._saved_step != self.step:
             self._snapshot_samples()  # the folder always ends with the final model's samples
         self._checkpoint()
-        self._finish("stopped" if self.step < cfg.steps else "finished")
+        self._finish(RunStatus.STOPPED if self.step < cfg.steps else RunStatus.FINISHED)
 
     def _finish_partial_step(self, gen) -> None:
         """A checkpoint holds whole steps. A step that step-by-step mode left half done (stopped after a
@@ -577,8 +589,8 @@ class Run:
             self._stop.wait(0.05)
         with self._lock:
             self._update_requests = self._step_requests = 0
-            if self.status == "paused" and not self._pause.is_set():
-                self._set_status("running")
+            if self.status == RunStatus.PAUSED and not self._pause.is_set():
+                self._set_status(RunStatus.RUNNING)
 
     # ---- outputs ---------------------------------------------------------------------------
     def _snapshot_samples(self, save: bool = True) -> None:
@@ -646,7 +658,7 @@ class Run:
         self._emit(Event("checkpoint", self.step))
 
     # ---- status ----------------------------------------------------------------------------
-    def _set_status(self, status: str) -> None:
+    def _set_status(self, status: RunStatus) -> None:
         with self._lock:
             self.status = status
         self._write_status()
@@ -654,14 +666,14 @@ class Run:
 
     def _write_status(self) -> None:
         with self._lock:
-            d = {"status": self.status, "step": self.step, "total": self.config.steps, "error": self.error,
+            d = {"status": self.status.value, "step": self.step, "total": self.config.steps, "error": self.error,
                  "last_losses": self.last_losses, "elapsed_s": round(self._active_now(), 3),
                  "updated_at": datetime.now(timezone.utc).isoformat(),
                  # epoch seconds of the clock metrics.jsonl's "t" counts from (bench/ui.py's latency)
                  "t0_epoch": self._t_start}
         store.atomic_write_json(self.path / "status.json", d)
 
-    def _finish(self, status: str) -> None:
+    def _finish(self, status: RunStatus) -> None:
         self._set_status(status)
         self._emit(Event("done", self.step, {"status": status}))
 
@@ -670,9 +682,9 @@ class Run:
             self.error = message
         if tb:
             store.atomic_write_bytes(self.path / "error.log", tb.encode())
-        self._set_status("failed")
+        self._set_status(RunStatus.FAILED)
         self._emit(Event("error", self.step, {"message": message}))
-        self._emit(Event("done", self.step, {"status": "failed"}))
+        self._emit(Event("done", self.step, {"status": RunStatus.FAILED}))
 
     def _emit(self, ev: Event) -> None:
         self.events.append(ev)
@@ -743,7 +755,7 @@ class Run:
         """Completed steps over active seconds in the last ``RATE_WINDOW_S`` (from a step boundary to
         now, so a step in progress only lowers it: the rate is never overstated). 0 unless running."""
         with self._lock:
-            if self.status != "running":
+            if self.status != RunStatus.RUNNING:
                 return 0.0
             w = self._rate_window()
         if w is None or w[0] <= 0 or w[1] <= 0:
@@ -764,7 +776,7 @@ class Run:
             free = self._free_from
             unthrottled = (self.max_steps_per_s is None and free is not None and w is not None
                            and w[2] >= free[0] and w[0] >= RATE_WINDOW_S)
-            qpos = self._slots.queue_position(self) if (self._slots is not None and self.status == "queued") else 0
+            qpos = self._slots.queue_position(self) if (self._slots is not None and self.status == RunStatus.QUEUED) else 0
             return RunSnapshot(
                 run_id=self.id, status=self.status, step=self.step, total=self.config.steps,
                 steps_per_s=rate, eta_s=eta, elapsed_s=self._active_now(), history=self.history.copy(),

@@ -16,6 +16,7 @@ import torch
 from ..data import dataset_info
 from ..errors import RunNotFoundError, SynthLabError, TrainingError
 from ..generators import get_generator
+from .status import RunStatus
 
 try:  # advisory locks: POSIX only; elsewhere a run folder is simply not locked
     import fcntl
@@ -23,8 +24,6 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-ACTIVE_STATES = ("queued", "running", "paused")
-FINAL_STATES = ("finished", "stopped", "failed", "interrupted")
 
 
 def runs_root() -> Path:
@@ -174,8 +173,9 @@ class RunRecord:
     status: dict[str, Any]
 
     @property
-    def state(self) -> str:
-        return self.status.get("status", "unknown")
+    def state(self) -> RunStatus:
+        """The status as found (or as the manager corrected it); ``UNKNOWN`` if missing or not one we know."""
+        return RunStatus.parse(self.status.get("status"))
 
     def sample_files(self) -> list[Path]:
         """Sample snapshots in step order (numeric: step_1000000 comes after step_999999)."""
@@ -213,7 +213,7 @@ def read_run(root: Path, run_id: str) -> RunRecord:
     try:
         status = read_json(path / "status.json")
     except (FileNotFoundError, json.JSONDecodeError):
-        status = {"status": "unknown"}
+        status = {"status": RunStatus.UNKNOWN.value}
     return RunRecord(run_id, path, config, status)
 
 

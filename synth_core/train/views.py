@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from ..generators import Generator
 from ..viz import views2d
 from ..viz.views2d import Bounds
+from .status import RunStatus
 
 SAMPLES, SURFACE, ARROWS, DENSITY, TRACE = "Samples", "Decision surface", "Gradient arrows", "Density", "MCMC trace"
 VIEWS = (SAMPLES, SURFACE, ARROWS, DENSITY, TRACE)
@@ -104,7 +105,7 @@ def step_and_wait(run: Any, unit: str = "update", n: int = 1, timeout: float = 5
     run.step_once(unit, n)
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if run.status not in ("running", "paused", "queued", "created"):
+        if not RunStatus.parse(run.status).live:
             return False
         if unit == "update" and run.last_update is not before_update:
             return True
