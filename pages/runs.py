@@ -42,7 +42,7 @@ def _history(path: str, mtime_ns: int, size: int) -> dict:
 
 
 def _history_of(rec) -> dict:
-    p = rec.path / "metrics.jsonl"
+    p = rec.folder.metrics_path
     try:
         stat = p.stat()
     except FileNotFoundError:

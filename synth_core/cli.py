@@ -295,7 +295,7 @@ def cmd_continue(argv: Sequence[str]) -> int:
     """``synthlab continue RUN_DIR_OR_ID [--steps N]``: train a stopped, finished or interrupted run on
     from its last checkpoint, in the same run folder (curves and samples go on)."""
     from .train import Event, Run
-    from .train.store import runs_root, validate_run_id
+    from .train.store import RunFolder, runs_root, validate_run_id
 
     parser = argparse.ArgumentParser(prog="synthlab continue",
                                      description="Continue a stopped, finished or interrupted run from its last "
@@ -307,7 +307,7 @@ def cmd_continue(argv: Sequence[str]) -> int:
     parser.add_argument("--quiet", "-q", action="store_true")
     args = parser.parse_args(argv)
     folder = Path(args.run)
-    if (folder / "config.json").is_file():  # a run folder, as `synthlab sample` takes
+    if RunFolder(folder).exists():  # a run folder, as `synthlab sample` takes
         root, run_id = folder.resolve().parent, folder.resolve().name
     else:  # a run id: a plain name, never a path
         root, run_id = args.out or runs_root(), validate_run_id(args.run)

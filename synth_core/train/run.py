@@ -220,7 +220,8 @@ class Run:
         self.config = config.resolved()
         self.id: str = self.config.run_id  # type: ignore[assignment]
         self.root = Path(root) if root is not None else store.runs_root()
-        self.path = store.run_dir(self.root, self.id)
+        self.folder = store.RunFolder.of(self.root, self.id)
+        self.path = self.folder.path
         self.gen_cls = get_generator(self.config.generator)
         self._dataset = dataset
         self._slots = slots  # a JobManager (or None: run without a concurrency limit)
@@ -260,7 +261,7 @@ class Run:
         self.last_update: tuple[str, dict[str, float]] | None = None
         self._resume = _resume
         self.resumed_from = 0
-        self._lock_file = store.RunLock(self.path)
+        self._lock_file = self.folder.lock()
         #: snapshot files kept on disk (see MAX_SAMPLE_FILES); the stride multiplies sample_every
         self.max_sample_files = MAX_SAMPLE_FILES
         self._sample_stride = 1
@@ -270,11 +271,9 @@ class Run:
             return
         if self.path.exists():
             raise ConfigError(f"Run folder {self.path} already exists; pick another run id.")
-        self.path.mkdir(parents=True)
-        (self.path / "samples").mkdir()
         cfg = self.config.to_dict()
         cfg["created_at"] = datetime.now(timezone.utc).isoformat()
-        store.atomic_write_json(self.path / "config.json", cfg)
+        self.folder.create(cfg)
         self._write_status()
 
     @classmethod
@@ -288,16 +287,16 @@ class Run:
         gives the same model as one that was never interrupted.
         """
         root_p = Path(root) if root is not None else store.runs_root()
-        path = store.run_dir(root_p, run_id)
-        if not (path / "config.json").is_file():
+        folder = store.RunFolder.of(root_p, run_id)
+        if not folder.exists():
             raise RunNotFoundError(f"No run {run_id!r} in {root_p}.")
-        if not (path / "checkpoint.pt").is_file():
+        if not folder.has_checkpoint():
             raise TrainingError(f"Run {run_id!r} has no checkpoint to continue from (it failed before its "
                                 f"first checkpoint); start a new run instead.")
-        if store.is_locked(path):
+        if folder.is_locked():
             raise ConfigError(f"Run {run_id!r} is being trained right now (by this server, another server or "
                               f"the CLI); stop it there before continuing it.")
-        ckpt = store.load_checkpoint(path / "checkpoint.pt")
+        ckpt = folder.load_checkpoint()
         config = RunConfig.from_dict(ckpt["config"])
         done = int(ckpt["step"])
         gen_cls = get_generator(config.generator)
@@ -316,24 +315,19 @@ class Run:
         if not self.path.is_dir():
             raise RunNotFoundError(f"Run folder {self.path} does not exist.")
         done = int(ckpt["step"])
-        rows = [r for r in store.read_metrics(self.path / "metrics.jsonl") if int(r.get("step", 0)) <= done]
-        store.atomic_write_bytes(self.path / "metrics.jsonl",
-                                 "".join(json.dumps(r) + "\n" for r in rows).encode())
-        self.history = LossHistory.from_metrics(self.path / "metrics.jsonl", self.history.max_points)
+        rows = self.folder.drop_metrics_after(done)
+        self.history = LossHistory.from_metrics(self.folder.metrics_path, self.history.max_points)
         self.step = self.resumed_from = done
         self.last_losses = {k: v for k, v in (rows[-1] if rows else {}).items() if k not in ("step", "t")}
         try:
-            old = json.loads((self.path / "status.json").read_text(encoding="utf-8"))
-            self._t_active = float(old.get("elapsed_s") or 0.0)
+            self._t_active = float((self.folder.read_status() or {}).get("elapsed_s") or 0.0)
         except (OSError, ValueError):
             pass
-        cfg = json.loads((self.path / "config.json").read_text(encoding="utf-8"))
+        cfg = self.folder.read_config()
         cfg["steps"] = self.config.steps
-        store.atomic_write_json(self.path / "config.json", cfg)
+        self.folder.write_config(cfg)
         # sample snapshots: adopt the ones on disk, with the stride a run this long would have
-        (self.path / "samples").mkdir(exist_ok=True)
-        self._sample_steps = sorted(s for s in map(store.sample_step, (self.path / "samples").glob("step_*.png"))
-                                    if s >= 0)
+        self._sample_steps = self.folder.sample_steps()
         while done // (self.config.sample_every * self._sample_stride) + 2 > self.max_sample_files:
             self._sample_stride *= 2
         self._prune_samples()
@@ -467,7 +461,7 @@ class Run:
             self._set_status(RunStatus.PAUSED if self._pause.is_set() else RunStatus.RUNNING)
             self._set_active(True)
             self._restart_rate_window()
-        self._metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
+        self._metrics = self.folder.open_metrics()
         self._last_flush = time.time()
         self._last_good_ckpt = self.resumed_from if self.resumed_from else -1
         try:
@@ -525,7 +519,7 @@ class Run:
             self.step += 1
             self.last_losses = losses
             self.history.add(self.step, now - self._t_start, losses)
-        self._metrics.write(json.dumps({"step": self.step, "t": round(now - self._t_start, 4), **losses}) + "\n")
+        self._metrics.append({"step": self.step, "t": round(now - self._t_start, 4), **losses})
         self._emit(Event("step", self.step, {"losses": losses}))
         if self.step % (cfg.sample_every * self._sample_stride) == 0 or self.step == 1:
             self._snapshot_samples()
@@ -618,12 +612,12 @@ class Run:
             self._last_preview_t = time.time()
         if not save:
             return
-        store.atomic_write_bytes(self.path / "samples" / f"step_{self.step:06d}.png", png)
+        path = self.folder.write_sample(self.step, png)
         self._saved_step = self.step
         if not self._sample_steps or self._sample_steps[-1] != self.step:
             self._sample_steps.append(self.step)
         self._prune_samples()
-        self._emit(Event("samples", self.step, {"path": str(self.path / "samples" / f"step_{self.step:06d}.png")}))
+        self._emit(Event("samples", self.step, {"path": str(path)}))
 
     def _prune_samples(self) -> None:
         """Bound the snapshots on disk: over ``max_sample_files``, double the stride and keep only the
@@ -641,7 +635,7 @@ class Run:
             self._sample_stride *= 2
             keep = on_grid()
         for s in set(steps) - set(keep):
-            (self.path / "samples" / f"step_{s:06d}.png").unlink(missing_ok=True)
+            self.folder.delete_sample(s)
         self._sample_steps = keep
 
     def _checkpoint(self) -> None:
@@ -653,7 +647,7 @@ class Run:
             metrics.flush()  # the curves on disk always reach the checkpoint, even after a SIGKILL
         with self.model_lock:
             state = {"config": self.config.to_dict(), "step": self.step, "generator": gen.state_dict()}
-            store.atomic_torch_save(self.path / "checkpoint.pt", state)
+            self.folder.save_checkpoint(state)
         self._write_status()
         self._emit(Event("checkpoint", self.step))
 
@@ -671,7 +665,7 @@ class Run:
                  "updated_at": datetime.now(timezone.utc).isoformat(),
                  # epoch seconds of the clock metrics.jsonl's "t" counts from (bench/ui.py's latency)
                  "t0_epoch": self._t_start}
-        store.atomic_write_json(self.path / "status.json", d)
+        self.folder.write_status(d)
 
     def _finish(self, status: RunStatus) -> None:
         self._set_status(status)
@@ -681,7 +675,7 @@ class Run:
         with self._lock:
             self.error = message
         if tb:
-            store.atomic_write_bytes(self.path / "error.log", tb.encode())
+            self.folder.write_error_log(tb)
         self._set_status(RunStatus.FAILED)
         self._emit(Event("error", self.step, {"message": message}))
         self._emit(Event("done", self.step, {"status": RunStatus.FAILED}))
@@ -803,11 +797,10 @@ class Run:
 
 def load_generator(path: Path | str, device: str = "cpu") -> tuple[Generator, RunConfig, Dataset]:
     """Rebuild a trained generator from a run folder's config and checkpoint."""
-    path = Path(path)
-    ckpt_path = path / "checkpoint.pt"
-    if not ckpt_path.is_file():
-        raise TrainingError(f"{path.name} has no checkpoint yet (it may still be starting or it failed early).")
-    ckpt = store.load_checkpoint(ckpt_path)
+    folder = store.RunFolder(path)
+    if not folder.has_checkpoint():
+        raise TrainingError(f"{folder.path.name} has no checkpoint yet (it may still be starting or it failed early).")
+    ckpt = folder.load_checkpoint()
     config = RunConfig.from_dict(ckpt["config"])
     dataset = load_dataset(config.dataset)
     gen = get_generator(config.generator)(**config.params)

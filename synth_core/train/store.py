@@ -1,6 +1,7 @@
 """Run folders on disk: ``runs/<id>/`` with config.json, status.json, metrics.jsonl,
 samples/step_XXXXX.png and checkpoint.pt. Every whole-file write is atomic (temp file + rename),
-so a crash or a restart never leaves a half-written config, status or checkpoint."""
+so a crash or a restart never leaves a half-written config, status or checkpoint. :class:`RunFolder` is
+the one class that reads and writes a run's folder; :class:`RunRecord` is a run as found there."""
 from __future__ import annotations
 
 import json
@@ -16,12 +17,8 @@ import torch
 from ..data import dataset_info
 from ..errors import RunNotFoundError, SynthLabError, TrainingError
 from ..generators import get_generator
+from .lock import RunLock, is_locked  # store.is_locked: callers keep using it
 from .status import RunStatus
-
-try:  # advisory locks: POSIX only; elsewhere a run folder is simply not locked
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -95,51 +92,6 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         ) from None
 
 
-class RunLock:
-    """An advisory lock on ``runs/<id>/.lock`` held while a process trains the run.
-
-    The OS drops it when that process dies (even by SIGKILL), so another server (or the CLI) can
-    tell a run that is training elsewhere from one that was interrupted, and never writes into a
-    folder another process is writing.
-    """
-
-    def __init__(self, run_path: Path) -> None:
-        self.path = Path(run_path) / ".lock"
-        self._fd: int | None = None
-
-    def acquire(self) -> bool:
-        """Take the lock without waiting; False if another process (or Run) holds it."""
-        if fcntl is None or self._fd is not None:
-            return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
-
-    def release(self) -> None:
-        if self._fd is not None:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-            finally:
-                os.close(self._fd)
-                self._fd = None
-
-
-def is_locked(run_path: Path) -> bool:
-    """True while some process trains this run (holds its :class:`RunLock`)."""
-    if fcntl is None or not (Path(run_path) / ".lock").exists():
-        return False
-    probe = RunLock(run_path)
-    if probe.acquire():
-        probe.release()
-        return False
-    return True
-
-
 def read_metrics(path: Path) -> list[dict[str, Any]]:
     """Rows of metrics.jsonl; a torn last line (crash mid-write) is skipped."""
     rows = []
@@ -163,6 +115,127 @@ def sample_step(path: Path) -> int:
         return -1
 
 
+class MetricsLog:
+    """``metrics.jsonl`` open for appending, one JSON row per step. Appends are buffered: the Run flushes
+    about once a second and before every checkpoint (a crash may tear the last line; readers skip it)."""
+
+    def __init__(self, path: Path) -> None:
+        self._fh = open(path, "a", encoding="utf-8")
+
+    def append(self, row: dict[str, Any]) -> None:
+        self._fh.write(json.dumps(row) + "\n")
+
+    def flush(self) -> None:
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._fh.closed
+
+
+class RunFolder:
+    """One run's folder, ``runs/<id>/``: every read and write of its files goes through here, so only
+    this class knows their names. Whole-file writes are atomic (see :func:`atomic_write_bytes`)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    @classmethod
+    def of(cls, root: Path | str, run_id: str) -> "RunFolder":
+        """``root/<run_id>``, the id validated so the folder never escapes ``root``."""
+        return cls(run_dir(Path(root), run_id))
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.path / "checkpoint.pt"
+
+    def sample_path(self, step: int) -> Path:
+        return self.path / "samples" / f"step_{step:06d}.png"
+
+    def exists(self) -> bool:
+        """A run folder is one with a config."""
+        return (self.path / "config.json").is_file()
+
+    def has_checkpoint(self) -> bool:
+        return self.checkpoint_path.is_file()
+
+    # ---- config and status -----------------------------------------------------------------
+    def create(self, config: dict[str, Any]) -> None:
+        """Make a new run's folder (with ``samples/``) and write its config; fails if it exists."""
+        self.path.mkdir(parents=True)
+        (self.path / "samples").mkdir()
+        self.write_config(config)
+
+    def read_config(self) -> dict[str, Any]:
+        """config.json as stored (``upgrade_config`` gives today's param names)."""
+        return read_json(self.path / "config.json")
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        atomic_write_json(self.path / "config.json", config)
+
+    def read_status(self) -> dict[str, Any] | None:
+        """status.json, or None if there is none yet or it is not valid JSON."""
+        try:
+            return read_json(self.path / "status.json")
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def write_status(self, status: dict[str, Any]) -> None:
+        atomic_write_json(self.path / "status.json", status)
+
+    def write_error_log(self, text: str) -> None:
+        atomic_write_bytes(self.path / "error.log", text.encode())
+
+    # ---- metrics, samples, checkpoint --------------------------------------------------------
+    def read_metrics(self) -> list[dict[str, Any]]:
+        return read_metrics(self.metrics_path)
+
+    def open_metrics(self) -> MetricsLog:
+        return MetricsLog(self.metrics_path)
+
+    def drop_metrics_after(self, step: int) -> list[dict[str, Any]]:
+        """Keep only the rows up to ``step`` (a checkpoint's: what came after it is lost); returns them."""
+        rows = [r for r in self.read_metrics() if int(r.get("step", 0)) <= step]
+        atomic_write_bytes(self.metrics_path, "".join(json.dumps(r) + "\n" for r in rows).encode())
+        return rows
+
+    def write_sample(self, step: int, png: bytes) -> Path:
+        path = self.sample_path(step)
+        atomic_write_bytes(path, png)
+        return path
+
+    def delete_sample(self, step: int) -> None:
+        self.sample_path(step).unlink(missing_ok=True)
+
+    def sample_files(self) -> list[Path]:
+        """Sample snapshots in step order (numeric: step_1000000 comes after step_999999)."""
+        return sorted((self.path / "samples").glob("step_*.png"), key=lambda p: (sample_step(p), p.name))
+
+    def sample_steps(self) -> list[int]:
+        return sorted(s for s in map(sample_step, (self.path / "samples").glob("step_*.png")) if s >= 0)
+
+    def save_checkpoint(self, state: dict[str, Any]) -> None:
+        atomic_torch_save(self.checkpoint_path, state)
+
+    def load_checkpoint(self) -> dict[str, Any]:
+        return load_checkpoint(self.checkpoint_path)
+
+    # ---- who trains it -----------------------------------------------------------------------
+    def lock(self) -> RunLock:
+        """The lock a process holds while it trains this run (take it with ``acquire``)."""
+        return RunLock(self.path)
+
+    def is_locked(self) -> bool:
+        return is_locked(self.path)
+
+
 @dataclass
 class RunRecord:
     """A run as found on disk (possibly written by another process or an earlier server)."""
@@ -177,13 +250,16 @@ class RunRecord:
         """The status as found (or as the manager corrected it); ``UNKNOWN`` if missing or not one we know."""
         return RunStatus.parse(self.status.get("status"))
 
+    @property
+    def folder(self) -> RunFolder:
+        return RunFolder(self.path)
+
     def sample_files(self) -> list[Path]:
-        """Sample snapshots in step order (numeric: step_1000000 comes after step_999999)."""
-        return sorted((self.path / "samples").glob("step_*.png"), key=lambda p: (sample_step(p), p.name))
+        return self.folder.sample_files()
 
     @property
     def checkpoint(self) -> Path:
-        return self.path / "checkpoint.pt"
+        return self.folder.checkpoint_path
 
 
 def upgrade_config(d: dict[str, Any]) -> dict[str, Any]:
@@ -206,15 +282,14 @@ def upgrade_config(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_run(root: Path, run_id: str) -> RunRecord:
-    path = run_dir(root, run_id)
-    if not (path / "config.json").is_file():
+    folder = RunFolder.of(root, run_id)
+    if not folder.exists():
         raise RunNotFoundError(f"No run {run_id!r} in {root}.")
-    config = upgrade_config(read_json(path / "config.json"))  # params under today's names
-    try:
-        status = read_json(path / "status.json")
-    except (FileNotFoundError, json.JSONDecodeError):
+    config = upgrade_config(folder.read_config())  # params under today's names
+    status = folder.read_status()
+    if status is None:
         status = {"status": RunStatus.UNKNOWN.value}
-    return RunRecord(run_id, path, config, status)
+    return RunRecord(run_id, folder.path, config, status)
 
 
 def iter_runs(root: Path) -> Iterator[RunRecord]:
@@ -222,7 +297,7 @@ def iter_runs(root: Path) -> Iterator[RunRecord]:
     if not root.is_dir():
         return
     for p in sorted(root.iterdir(), reverse=True):
-        if p.is_dir() and RUN_ID_RE.match(p.name) and (p / "config.json").is_file():
+        if p.is_dir() and RUN_ID_RE.match(p.name) and RunFolder(p).exists():
             try:
                 yield read_run(root, p.name)
             except (OSError, json.JSONDecodeError, RunNotFoundError):
