@@ -28,13 +28,17 @@ venv-test: $(VENV)/.installed-test
 run: venv
 	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
+# One pytest-xdist worker per core; a test file stays on one worker (its module fixtures, e.g. a browser
+# test's server, start once). Under xdist each worker's torch uses one thread (tests/conftest.py).
+XDIST := -n auto --dist loadfile
+
 test: venv-test
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST)
 
 # The inner loop: unit tests only (no training-quality, AppTest-heavy or browser tests), under 2 minutes
 # on 2 cores. CI still runs everything (`make test`).
 test-fast: venv-test
-	$(PY) -m pytest -q -m "not slow and not e2e"
+	$(PY) -m pytest -q $(XDIST) -m "not slow and not e2e"
 
 # Re-resolve every dependency to the newest release pyproject.toml allows and rewrite the lock.
 # Uses pip (not uv/poetry): pip takes torch/torchvision from the wheels on this machine's disk.

@@ -11,7 +11,10 @@ import torch
 
 from synth_core.data import Dataset, load_dataset
 
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+# Under pytest-xdist (`make test` runs one worker per core) each worker trains on one thread: two workers
+# with two threads each would oversubscribe the cores. A run alone uses up to two.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+torch.set_num_threads(1 if _WORKERS > 1 else max(1, min(2, os.cpu_count() or 1)))
 
 # Statistical and training tests take their seeds from stat_seed(). SYNTHLAB_TEST_SEED=k shifts every
 # such seed by k (default 0: the seeds the documented numbers were measured with), so CI can rerun them
