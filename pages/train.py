@@ -184,10 +184,9 @@ with live_col:
 
         def step_row(snap) -> None:
             """Step-by-step mode: single updates (D or G for GANs), ten whole steps, a speed limit."""
-            gen = run.generator
             # while it runs, a click pauses between whole steps: the next update is always D's
-            nxt = views.next_update(gen) if snap.status == RunStatus.PAUSED else None
-            ready = gen is not None
+            nxt = run.next_update() if snap.status == RunStatus.PAUSED else None
+            ready = run.model_ready
             next_what = nxt[0] if nxt else "discriminator"
             cols = st.columns([1, 1, 1, 3])
             if len(views.step_labels(get_generator(snap.generator))) == 2:
@@ -268,8 +267,8 @@ with live_col:
                                f"per level.")
                 elif snap.preview_points is not None:
                     try:
-                        shown = views.run_view(run, view if view_options else views.SAMPLES, run_ds.x[:2000],
-                                               snap.preview_points, bounds, height=460)
+                        shown = run.view(view if view_options else views.SAMPLES, run_ds.x[:2000],
+                                         snap.preview_points, bounds, height=460)
                     except SynthLabError as exc:
                         st.error(str(exc))
                     else:

@@ -4,6 +4,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("SYNTHLAB_OFFLINE", "1")
+# AppTest and unit tests train in a thread of the test process (they inspect the live Run); the browser
+# tests' servers use the app's default, a worker process per run (tests/e2e_support.py)
+os.environ.setdefault("SYNTHLAB_EXECUTOR", "inline")
 
 import numpy as np
 import pytest

@@ -49,7 +49,9 @@ def serve_app(runs_dir: Path, **env: str) -> Iterator[tuple[str, subprocess.Pope
     runs_dir = Path(runs_dir)
     port = free_port()
     log_path = runs_dir / "server.log"
-    full_env = dict(os.environ, SYNTHLAB_RUNS_DIR=str(runs_dir), SYNTHLAB_OFFLINE="1", **env)
+    # the app as users get it: a worker process per run (the local executor), unless a test says otherwise
+    full_env = dict(os.environ, SYNTHLAB_RUNS_DIR=str(runs_dir), SYNTHLAB_OFFLINE="1",
+                    **{"SYNTHLAB_EXECUTOR": "local", **env})
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",

@@ -144,6 +144,7 @@ class TrainingLoopMixin:
             completed = gen.step_ > before
             with self._lock:
                 self.last_update = (what, dict(losses))
+                self.updates_done += 1
             self._emit(Event("update", self.step, {"what": what, "losses": losses}))
             if completed or not whole:
                 break

@@ -3,6 +3,7 @@ so two browser tabs (or two users) cannot oversubscribe the cores."""
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,32 @@ from typing import Any
 from ..device import default_max_concurrent_runs
 from ..errors import ConfigError
 from . import store
+from .remote import LocalRun
 from .run import Run, RunConfig
 from .status import RunStatus
 
 
+#: where runs train: "local" = a worker process per run (the app's default: training never shares the
+#: server's GIL, and a crash ends only its run); "inline" = a thread of this process (unit tests, and
+#: what the CLI does in its own calling thread)
+EXECUTORS = ("local", "inline")
+
+
+def default_executor() -> str:
+    """``SYNTHLAB_EXECUTOR`` (local or inline), else local."""
+    name = (os.environ.get("SYNTHLAB_EXECUTOR") or "local").strip().lower()
+    if name not in EXECUTORS:
+        raise ConfigError(f"SYNTHLAB_EXECUTOR must be one of {', '.join(EXECUTORS)}; got {name!r}")
+    return name
+
+
 class JobManager:
-    def __init__(self, root: Path | str | None = None, max_concurrent: int | None = None) -> None:
+    def __init__(self, root: Path | str | None = None, max_concurrent: int | None = None,
+                 executor: str | None = None) -> None:
         self.root = Path(root) if root is not None else store.runs_root()
+        self.executor = executor or default_executor()
+        if self.executor not in EXECUTORS:
+            raise ConfigError(f"executor must be one of {', '.join(EXECUTORS)}; got {self.executor!r}")
         self.max_concurrent = max_concurrent or default_max_concurrent_runs()
         self._cond = threading.Condition()
         self._queue: list[Run] = []     # waiting, FIFO
@@ -51,7 +71,11 @@ class JobManager:
 
     # ---- runs ------------------------------------------------------------------------------
     def submit(self, config: RunConfig, **kwargs: Any) -> Run:
-        run = Run(config, self.root, slots=self, **kwargs)
+        """Start a run on this manager's executor (``dataset=`` in memory means inline: it cannot travel)."""
+        if self.executor == "local" and not kwargs:
+            run = LocalRun.new(config, self.root, slots=self)
+        else:
+            run = Run(config, self.root, slots=self, **kwargs)
         with self._cond:
             self._runs[run.id] = run
         return run.start()
@@ -61,7 +85,10 @@ class JobManager:
         live = self.get(run_id)
         if live is not None and live.active:
             raise ConfigError(f"Run {run_id!r} is still {live.status}; stop it before continuing it.")
-        run = Run.continue_from(run_id, self.root, steps=steps, slots=self)
+        if self.executor == "local":
+            run = LocalRun.continued(run_id, self.root, steps=steps, slots=self)
+        else:
+            run = Run.continue_from(run_id, self.root, steps=steps, slots=self)
         with self._cond:
             previous = self._runs.pop(run_id, None)
             self._runs[run.id] = run  # re-inserted last: the newest run again

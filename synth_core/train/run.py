@@ -9,6 +9,8 @@ the config (``config``), curves (``history``), events and snapshots (``snapshot`
 """
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from collections import deque
 from datetime import datetime, timezone
@@ -40,7 +42,9 @@ class Run(TrainingLoopMixin, OutputsMixin, PaceMixin):
 
     def __init__(self, config: RunConfig, root: Path | str | None = None, *,
                  slots: "Any | None" = None, dataset: Dataset | None = None,
-                 _resume: dict[str, Any] | None = None) -> None:
+                 _resume: dict[str, Any] | None = None, adopt: bool = False) -> None:
+        """``adopt``: the folder was created by the server that queued this run (the local executor's
+        worker process trains it)."""
         self.config = config.resolved()
         self.id: str = self.config.run_id  # type: ignore[assignment]
         self.root = Path(root) if root is not None else store.runs_root()
@@ -57,6 +61,8 @@ class Run(TrainingLoopMixin, OutputsMixin, PaceMixin):
         self._listeners: list[Callable[[Event], None]] = []
         self.events: deque[Event] = deque(maxlen=500)
         self.history = LossHistory()
+        #: where the loop runs: "inline" (a thread of this process) or "local" (a worker process of its own)
+        self.executor = "inline"
         self.status = RunStatus.CREATED
         self.step = 0
         self.error: str | None = None
@@ -75,6 +81,7 @@ class Run(TrainingLoopMixin, OutputsMixin, PaceMixin):
         self._update_requests = 0                  # single updates asked for while paused
         self._step_requests = 0                    # whole steps asked for while paused
         self.last_update: tuple[str, dict[str, float]] | None = None
+        self.updates_done = 0  # single updates so far (step-by-step mode): a click waits for this to move
         self._resume = _resume
         self.resumed_from = 0
         self._lock_file = self.folder.lock()
@@ -86,12 +93,21 @@ class Run(TrainingLoopMixin, OutputsMixin, PaceMixin):
         if _resume is not None:
             self._reopen(_resume)
             return
-        if self.path.exists():
-            raise ConfigError(f"Run folder {self.path} already exists; pick another run id.")
-        cfg = self.config.to_dict()
-        cfg["created_at"] = datetime.now(timezone.utc).isoformat()
-        self.folder.create(cfg)
+        if adopt:
+            if not self.folder.exists():
+                raise RunNotFoundError(f"Run folder {self.path} does not exist.")
+        else:
+            self.create_folder(self.folder, self.config)
         self._write_status()
+
+    @staticmethod
+    def create_folder(folder: store.RunFolder, config: RunConfig) -> None:
+        """A new run's folder with its config (the run id must be new)."""
+        if folder.exists():
+            raise ConfigError(f"Run folder {folder.path} already exists; pick another run id.")
+        cfg = config.to_dict()
+        cfg["created_at"] = datetime.now(timezone.utc).isoformat()
+        folder.create(cfg)
 
     @classmethod
     def continue_from(cls, run_id: str, root: Path | str | None = None, *, steps: int | None = None,
@@ -104,6 +120,13 @@ class Run(TrainingLoopMixin, OutputsMixin, PaceMixin):
         gives the same model as one that was never interrupted.
         """
         root_p = Path(root) if root is not None else store.runs_root()
+        config, ckpt = cls.continue_plan(run_id, root_p, steps=steps)
+        return cls(config, root_p, slots=slots, _resume=ckpt)
+
+    @staticmethod
+    def continue_plan(run_id: str, root: Path | str, *, steps: int | None = None) -> tuple[RunConfig, dict[str, Any]]:
+        """(the continued run's config, its checkpoint), or the reason it cannot be continued; writes nothing."""
+        root_p = Path(root)
         folder = store.RunFolder.of(root_p, run_id)
         if not folder.exists():
             raise RunNotFoundError(f"No run {run_id!r} in {root_p}.")
@@ -125,7 +148,7 @@ class Run(TrainingLoopMixin, OutputsMixin, PaceMixin):
             raise ConfigError(f"Run {run_id!r} is already at step {done:,}: continue to more steps than that "
                               f"(got {total}).")
         config.steps = total
-        return cls(config, root_p, slots=slots, _resume=ckpt)
+        return config, ckpt
 
     def _reopen(self, ckpt: dict[str, Any]) -> None:
         """Adopt an existing run folder: step, curves and active time up to the checkpoint."""
@@ -243,6 +266,8 @@ class Run(TrainingLoopMixin, OutputsMixin, PaceMixin):
             d = {"status": self.status.value, "step": self.step, "total": self.config.steps, "error": self.error,
                  "last_losses": self.last_losses, "elapsed_s": round(self._active_now(), 3),
                  "updated_at": datetime.now(timezone.utc).isoformat(),
+                 # where it trains: the executor, the host and the process (a worker's, or this server's)
+                 "executor": self.executor, "host": socket.gethostname(), "pid": os.getpid(),
                  # epoch seconds of the clock metrics.jsonl's "t" counts from (bench/ui.py's latency)
                  "t0_epoch": self._t_start}
         self.folder.write_status(d)
@@ -280,10 +305,26 @@ class Run(TrainingLoopMixin, OutputsMixin, PaceMixin):
                 last_losses=dict(self.last_losses), preview_step=self.preview_step, preview_png=self.preview_png,
                 preview_points=self.preview_points, error=self.error, queue_position=qpos,
                 dataset=self.config.dataset, generator=self.config.generator,
-                last_update=self.last_update, max_steps_per_s=self.max_steps_per_s,
+                last_update=self.last_update, updates_done=self.updates_done, max_steps_per_s=self.max_steps_per_s,
                 resumed_from=self.resumed_from, early_steps_per_s=self.early_steps_per_s,
                 rate_unthrottled=unthrottled, preview_labels=self.preview_labels,
             )
+
+    # ---- the model, for the pages (the same calls a worker-process run answers over its pipe) ----
+    @property
+    def model_ready(self) -> bool:
+        """The generator is built (the run has left the queue): views, step buttons and sampling work."""
+        return self.generator is not None
+
+    def next_update(self) -> tuple[str, str] | None:
+        """Step-by-step mode's next unit and its caption (``views.next_update``)."""
+        from . import views  # views draw figures: imported when a page first asks
+        return views.next_update(self.generator)
+
+    def view(self, view: str, real: np.ndarray, fake: np.ndarray | None, bounds: Any, *, height: int = 420) -> Any:
+        """A teaching view (``views.View``) of the live model, evaluated under its model lock."""
+        from . import views
+        return views.run_view(self, view, real, fake, bounds, height=height)
 
     def sample(self, n: int, condition: Any = None, seed: int | None = None) -> np.ndarray:
         """Draw samples from the current model without disturbing training."""

@@ -41,6 +41,8 @@ class RunSnapshot:
     generator: str
     #: the last single update in step-by-step mode: ("discriminator" | "generator" | "step", losses)
     last_update: tuple[str, dict[str, float]] | None = None
+    #: how many single updates the run has done (a step-by-step click waits for it to move)
+    updates_done: int = 0
     #: speed limit in steps/s (None: as fast as the machine goes)
     max_steps_per_s: float | None = None
     #: step the run was continued from (0 for a fresh run)

@@ -101,15 +101,16 @@ def speed_limit(option: int | str | None) -> float | None:
 def step_and_wait(run: Any, unit: str = "update", n: int = 1, timeout: float = 5.0) -> bool:
     """``run.step_once(unit, n)``, then wait (up to ``timeout`` s) until the worker has done it, so a
     page redrawn right after the click shows the new state. True if it finished in time."""
-    before_update, before_step = run.last_update, run.step
+    before = run.snapshot()
     run.step_once(unit, n)
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if not RunStatus.parse(run.status).live:
+        snap = run.snapshot()  # a worker-process run answers from its latest copy, refreshed several times a second
+        if not RunStatus.parse(snap.status).live:
             return False
-        if unit == "update" and run.last_update is not before_update:
+        if unit == "update" and snap.updates_done > before.updates_done:
             return True
-        if unit == "step" and run.step >= min(before_step + n, run.config.steps):
+        if unit == "step" and snap.step >= min(before.step + n, snap.total):
             return True
         time.sleep(0.02)
     return False
