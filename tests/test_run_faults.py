@@ -87,8 +87,9 @@ def test_stop_terminates_a_worker_stuck_in_a_long_call(mgr, faulty, monkeypatch)
     monkeypatch.setattr(remote, "STOP_GRACE_S", 3.0)
     stuck = mgr.submit(_cfg("fault_hang", faulty))
     healthy = mgr.submit(_cfg("gan", faulty))
-    _wait(lambda: stuck.folder.has_checkpoint() and healthy.step > 0, what="both runs to train")
-    time.sleep(1.0)  # stuck in its step now
+    # the step counter stops one short of the fault: the run is inside its never-ending step
+    _wait(lambda: stuck.step == faulty.FAULT_AT - 1 and healthy.step > 0, what="both runs to train")
+    time.sleep(0.5)
     t0 = time.time()
     stuck.stop()
     _wait(lambda: stuck.status.final, timeout=60, what="the stuck run to be terminated")

@@ -70,6 +70,8 @@ class LocalRun:
         self._pending: list[tuple[str, tuple, dict]] = []  # controls given while queued, replayed at start
         self._conn: Any = None
         self._proc: Any = None
+        self._launched = False   # the worker was started (it may have ended since)
+        self._connected = False  # the worker is up and answering requests
         self._rid = 0
         self._views: dict[tuple, tuple[tuple, Any]] = {}
         self._model_ready, self._next = False, None
@@ -117,7 +119,7 @@ class LocalRun:
     def snapshot(self) -> RunSnapshot:
         with self._state:
             snap = self._snap
-        if snap.status == RunStatus.QUEUED and self._slots is not None and self._proc is None:
+        if snap.status == RunStatus.QUEUED and self._slots is not None and not self._launched:
             snap = dataclasses.replace(snap, queue_position=self._slots.queue_position(self))
         return snap
 
@@ -154,8 +156,8 @@ class LocalRun:
 
     # ---- controls ------------------------------------------------------------------------------
     def _control(self, op: str, *args: Any, **kwargs: Any) -> None:
-        if self._conn is None:
-            if self._proc is None and not self._stop.is_set():
+        if not self._connected:
+            if not self._launched and not self._stop.is_set():
                 self._pending.append((op, args, kwargs))
             return
         try:
@@ -209,7 +211,7 @@ class LocalRun:
 
     def sample_with_labels(self, n: int, condition: Any = None, seed: int | None = None
                            ) -> tuple[np.ndarray, np.ndarray | None]:
-        if self._conn is None:
+        if not self._connected:
             raise TrainingError("This run has no trained model yet: wait for it to start.")
         return self._call("sample_with_labels", n, condition=condition, seed=seed, timeout=CALL_TIMEOUT_S * 2)
 
@@ -218,6 +220,8 @@ class LocalRun:
 
     # ---- the pipe ------------------------------------------------------------------------------
     def _call(self, op: str, *args: Any, timeout: float = CALL_TIMEOUT_S, **kwargs: Any) -> Any:
+        """One request to the worker: its result, or its exception raised here. ``WorkerGone`` when the
+        worker has ended; ``TrainingError`` when it did not answer within ``timeout`` seconds."""
         conn = self._conn
         if conn is None:
             raise WorkerGone("The training process is not running.")
@@ -256,18 +260,43 @@ class LocalRun:
             elif self._stop.is_set():
                 self._set(status=RunStatus.STOPPED)
                 return
-            if self._spawn():
+            if self._launch():
                 self._monitor()
         except Exception as exc:  # noqa: BLE001 - the run fails, the server goes on
             self._record_end(RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
         finally:
             if acquired:
                 self._slots.release(self)
-            if self._conn is not None:
-                self._conn.close()
+            self._connected = False
+            self._disconnect()
 
-    def _spawn(self) -> bool:
+    # ---- the worker's life: the hooks another executor (Ray) replaces ---------------------------
+    def _disconnect(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+    def _alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    def _wait_end(self, timeout: float) -> None:
+        self._proc.join(timeout)
+
+    def _kill(self) -> None:
+        """End the worker now (SIGTERM, then SIGKILL)."""
+        self._proc.terminate()
+        self._proc.join(5)
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join(5)
+
+    def _exit_cause(self) -> str | None:
+        """How the worker ended ("SIGKILL", "exit code 1", ...), None while it runs or before it started."""
+        return _signal_name(self._proc.exitcode) if self._proc is not None and self._proc.exitcode is not None else None
+
+    def _launch(self) -> bool:
+        """Start the worker and wait until it has built the run; False (the run failed) if it could not."""
         from . import worker
+        self._launched = True
         ctx = mp.get_context("spawn")  # never fork a threaded server
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=worker.main, args=(child, self._request, str(self.root)),
@@ -291,6 +320,7 @@ class LocalRun:
             self._record_end(RunStatus.FAILED, f"The run could not start: {payload}")
             return False
         self._conn = parent
+        self._connected = True
         for op, args, kwargs in self._pending:
             self._control(op, *args, **kwargs)
         self._pending.clear()
@@ -298,7 +328,7 @@ class LocalRun:
 
     def _monitor(self) -> None:
         while True:
-            if self._stop_at is not None and time.time() - self._stop_at > STOP_GRACE_S and self._proc.is_alive():
+            if self._stop_at is not None and time.time() - self._stop_at > STOP_GRACE_S and self._alive():
                 self._terminate()
                 return
             try:
@@ -307,7 +337,7 @@ class LocalRun:
                 self._died()
                 return
             except TrainingError:  # busy or stuck: keep the last copy, try again
-                if not self._proc.is_alive():
+                if not self._alive():
                     self._died()
                     return
                 continue
@@ -318,32 +348,28 @@ class LocalRun:
                     self._call("close", timeout=30.0)
                 except TrainingError:
                     pass
-                self._proc.join(30)
+                self._wait_end(30)
                 return
             self._wake.wait(REFRESH_S)
             self._wake.clear()
 
     def _terminate(self) -> None:
         """Stop means stop: the worker did not end within the grace period, so it is ended here."""
-        self._proc.terminate()
-        self._proc.join(5)
-        if self._proc.is_alive():
-            self._proc.kill()
-            self._proc.join(5)
+        self._kill()
         self._record_end(RunStatus.STOPPED, f"Stopped: the training process did not stop within {STOP_GRACE_S:.0f} s "
                                             f"(stuck in a long computation), so it was terminated.")
 
     def _died(self) -> None:
         """The worker ended without a final status: an uncaught crash, a signal, or an out-of-memory kill."""
-        self._proc.join(10)
+        self._wait_end(10)
         on_disk = RunStatus.parse((self.folder.read_status() or {}).get("status"))
         if on_disk.final:  # it ended properly; the pipe closed before the last copy was fetched
             self._set(status=on_disk, step=int((self.folder.read_status() or {}).get("step", self._snap.step)))
             return
-        code = self._proc.exitcode
+        cause = self._exit_cause() or "it ended"
         why = {"SIGKILL": " (killed: the system ends a process this way when memory runs out)",
-               "SIGABRT": " (aborted by native code)", "SIGSEGV": " (a crash in native code)"}.get(_signal_name(code), "")
-        self._record_end(RunStatus.INTERRUPTED, f"The training process died: {_signal_name(code)}{why}.")
+               "SIGABRT": " (aborted by native code)", "SIGSEGV": " (a crash in native code)"}.get(cause, "")
+        self._record_end(RunStatus.INTERRUPTED, f"The training process died: {cause}{why}.")
 
     def _record_end(self, status: RunStatus, message: str) -> None:
         """The worker is gone, so the run folder's status is written here, once: its last step, the cause,
@@ -353,7 +379,6 @@ class LocalRun:
         kept = int(self.folder.load_checkpoint()["step"]) if self.folder.has_checkpoint() else None
         message += (f" Its last checkpoint (step {kept:,}) is kept: continue it from the Runs page." if kept is not None
                     else " It had no checkpoint yet.")
-        exit_ = _signal_name(self._proc.exitcode) if self._proc is not None else None
         self.folder.write_status({**disk, "status": status.value, "error": message, "executor": self.executor,
-                                  "exit": exit_, "updated_at": datetime.now(timezone.utc).isoformat()})
+                                  "exit": self._exit_cause(), "updated_at": datetime.now(timezone.utc).isoformat()})
         self._set(status=status, error=message, step=step)
