@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -120,6 +121,9 @@ def cmd_train(argv: Sequence[str]) -> int:
     parser.add_argument("--run-id", default=None)
     parser.add_argument(_flag(HOLDOUT.name), type=float, default=None, metavar="FRACTION",
                         help=_help(f"{HOLDOUT.help} (default: {HOLDOUT.default} where that applies, else 0)"))
+    parser.add_argument("--ray-address", default=None, metavar="HOST:PORT",
+                        help="train on this Ray cluster (an actor placed by Ray; the runs folder must be storage "
+                             "every node shares); default $SYNTHLAB_RAY_ADDRESS")
     parser.add_argument("--quiet", "-q", action="store_true")
     _add_param_flags(parser, gen_cls)
     args = parser.parse_args(argv)
@@ -153,8 +157,12 @@ def cmd_train(argv: Sequence[str]) -> int:
         checkpoint_every=pick(args.checkpoint_every, "checkpoint_every", 500), run_id=args.run_id,
         holdout=pick(args.holdout, "holdout", None), holdout_seed=file_cfg.get("holdout_seed", HOLDOUT_SEED),
     )
+    from .train.manager import default_executor
     from .train.store import runs_root
 
+    ray_address = args.ray_address or (os.environ.get("SYNTHLAB_RAY_ADDRESS") if default_executor() == "ray" else None)
+    if ray_address:
+        return _train_on_ray(config, args.out or runs_root(), ray_address, quiet=args.quiet)
     run = Run(config, args.out or runs_root())
     if not args.quiet:
         print(f"run {run.id}: {gen_cls.label} on {run.config.dataset}, {run.config.steps} steps -> {run.path}",
@@ -165,8 +173,6 @@ def cmd_train(argv: Sequence[str]) -> int:
 def _train_in_foreground(run: Run, *, quiet: bool) -> int:
     """Train ``run`` with a progress bar (from the step it starts at); Ctrl-C stops it cleanly with a
     final checkpoint. Prints the outcome as JSON; a failed run is exit status 2."""
-    from .train import RunStatus
-
     done = run.resumed_from
     bar = ProgressBar(run.config.steps - done, stream=sys.stderr)
 
@@ -184,11 +190,53 @@ def _train_in_foreground(run: Run, *, quiet: bool) -> int:
         run.stop()
         run.join()
     bar.close()
+    return _outcome(run, done)
+
+
+def _train_on_ray(config: RunConfig, root: Path, address: str, *, quiet: bool) -> int:
+    """``synthlab train --ray-address``: the run trains in an actor on the cluster; this follows its
+    snapshots with the same progress bar and prints the same outcome. Ctrl-C stops it (final checkpoint)."""
+    from .generators import get_generator
+    from .train import RunStatus
+    from .train.manager import JobManager
+
+    manager = JobManager(root, executor="ray", ray_address=address, reattach=False)
+    run = manager.submit(config)
+    if not quiet:
+        print(f"run {run.id}: {get_generator(run.config.generator).label} on {run.config.dataset}, "
+              f"{run.config.steps} steps -> {run.path} (Ray cluster {address})", file=sys.stderr)
+    done = run.resumed_from
+    bar = ProgressBar(run.config.steps - done, stream=sys.stderr)
+    ended = lambda: RunStatus(run.snapshot().status).final  # noqa: E731
+    try:
+        while not ended():  # polled, not run.join(): a Ctrl-C inside Thread.join breaks the thread's state
+            snap = run.snapshot()
+            if not quiet and snap.step > done:
+                bar.update(snap.step - done, snap.last_losses, force=snap.step == run.config.steps,
+                           speed=(snap.steps_per_s, snap.eta_s))
+            time.sleep(0.25)
+    except KeyboardInterrupt:
+        print("\nstopping (writing a final checkpoint)...", file=sys.stderr)
+        run.stop()
+        while not ended():
+            time.sleep(0.25)
+    run.join()  # the proxy lets the actor go
+    snap = run.snapshot()
+    if not quiet and snap.step > done:
+        bar.update(snap.step - done, snap.last_losses, force=True, speed=(snap.steps_per_s, snap.eta_s))
+    bar.close()
+    return _outcome(run, done)
+
+
+def _outcome(run: Run, done: int) -> int:
+    """The run's outcome as JSON on stdout; a failed run is an error line and exit status 2."""
+    from .train import RunStatus
+
     snap = run.snapshot()
     if snap.status == RunStatus.FAILED:
         print(f"error: run failed: {snap.error}", file=sys.stderr)
         return 2
-    out = {"run_id": run.id, "status": snap.status.value, "step": snap.step, "path": str(run.path),
+    out = {"run_id": run.id, "status": RunStatus(snap.status).value, "step": snap.step, "path": str(run.path),
            "losses": snap.last_losses}
     if done:
         out["resumed_from"] = done

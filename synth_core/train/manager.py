@@ -11,6 +11,7 @@ from typing import Any
 from ..device import default_max_concurrent_runs
 from ..errors import ConfigError
 from . import store
+from .ray_exec import RayRun, live_run_ids
 from .remote import LocalRun
 from .run import Run, RunConfig
 from .status import RunStatus
@@ -18,13 +19,15 @@ from .status import RunStatus
 
 #: where runs train: "local" = a worker process per run (the app's default: training never shares the
 #: server's GIL, and a crash ends only its run); "inline" = a thread of this process (unit tests, and
-#: what the CLI does in its own calling thread)
-EXECUTORS = ("local", "inline")
+#: what the CLI does in its own calling thread); "ray" = an actor per run on a Ray cluster (``ray_exec``)
+EXECUTORS = ("local", "inline", "ray")
 
 
 def default_executor() -> str:
-    """``SYNTHLAB_EXECUTOR`` (local or inline), else local."""
-    name = (os.environ.get("SYNTHLAB_EXECUTOR") or "local").strip().lower()
+    """``SYNTHLAB_EXECUTOR`` (local, inline or ray), else ray when ``SYNTHLAB_RAY_ADDRESS`` names a cluster,
+    else local."""
+    fallback = "ray" if os.environ.get("SYNTHLAB_RAY_ADDRESS") else "local"
+    name = (os.environ.get("SYNTHLAB_EXECUTOR") or fallback).strip().lower()
     if name not in EXECUTORS:
         raise ConfigError(f"SYNTHLAB_EXECUTOR must be one of {', '.join(EXECUTORS)}; got {name!r}")
     return name
@@ -32,7 +35,10 @@ def default_executor() -> str:
 
 class JobManager:
     def __init__(self, root: Path | str | None = None, max_concurrent: int | None = None,
-                 executor: str | None = None) -> None:
+                 executor: str | None = None, ray_address: str | None = None, reattach: bool = True) -> None:
+        """``ray_address``: the cluster of the ``ray`` executor (default ``SYNTHLAB_RAY_ADDRESS``). With it,
+        ``reattach`` (a server) picks up the runs of this folder still training on the cluster, in a
+        background thread (``ray.init`` never runs in a Streamlit script thread); ``reattached`` is set then."""
         self.root = Path(root) if root is not None else store.runs_root()
         self.executor = executor or default_executor()
         if self.executor not in EXECUTORS:
@@ -42,6 +48,13 @@ class JobManager:
         self._queue: list[Run] = []     # waiting, FIFO
         self._running: set[str] = set()
         self._runs: dict[str, Run] = {}
+        self.ray_address = ray_address or os.environ.get("SYNTHLAB_RAY_ADDRESS") or None
+        self.reattached = threading.Event()
+        self.reattach_error: str | None = None
+        if self.executor == "ray" and reattach:
+            threading.Thread(target=self._reattach, name="ray-reattach", daemon=True).start()
+        else:
+            self.reattached.set()
 
     # ---- slots (called by Run workers) -----------------------------------------------------
     def acquire(self, run: Run, stop: threading.Event) -> bool:
@@ -74,6 +87,10 @@ class JobManager:
         """Start a run on this manager's executor (``dataset=`` in memory means inline: it cannot travel)."""
         if self.executor == "local" and not kwargs:
             run = LocalRun.new(config, self.root, slots=self)
+        elif self.executor == "ray" and not kwargs:
+            # no slots: Ray places each actor where its CPUs/GPU are free and queues it until then, so this
+            # server's concurrency limit (meant for its own cores) would only hold back the cluster
+            run = RayRun.new(config, self.root, address=self.ray_address)
         else:
             run = Run(config, self.root, slots=self, **kwargs)
         with self._cond:
@@ -87,6 +104,8 @@ class JobManager:
             raise ConfigError(f"Run {run_id!r} is still {live.status}; stop it before continuing it.")
         if self.executor == "local":
             run = LocalRun.continued(run_id, self.root, steps=steps, slots=self)
+        elif self.executor == "ray":  # no slots: see submit
+            run = RayRun.continued(run_id, self.root, steps=steps, address=self.ray_address)
         else:
             run = Run.continue_from(run_id, self.root, steps=steps, slots=self)
         with self._cond:
@@ -100,6 +119,20 @@ class JobManager:
                 if previous is not None:
                     self._runs[run_id] = previous
             raise
+
+    def _reattach(self) -> None:
+        """A restarted server: every run of this folder whose actor still trains shows as running again."""
+        try:
+            for run_id in live_run_ids(self.root, self.ray_address):
+                with self._cond:
+                    if run_id in self._runs:
+                        continue
+                    run = self._runs[run_id] = RayRun.attach(run_id, self.root, address=self.ray_address)
+                run.start()
+        except Exception as exc:  # noqa: BLE001 - e.g. the cluster is unreachable: new runs will say so
+            self.reattach_error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.reattached.set()
 
     def get(self, run_id: str) -> Run | None:
         with self._cond:
@@ -148,7 +181,8 @@ def _stop_everything() -> None:
     """On interpreter exit (server shutdown, end of tests) stop runs cleanly: each writes a final
     checkpoint and status instead of dying mid-step inside a daemon thread."""
     for m in list(_MANAGERS.values()):
-        m.stop_all(timeout=10.0)
+        if m.executor != "ray":  # Ray runs train on; a restarted server re-attaches to them
+            m.stop_all(timeout=10.0)
 
 
 def get_manager(root: Path | str | None = None) -> JobManager:

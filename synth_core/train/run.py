@@ -63,6 +63,8 @@ class Run(TrainingLoopMixin, OutputsMixin, PaceMixin):
         self.history = LossHistory()
         #: where the loop runs: "inline" (a thread of this process) or "local" (a worker process of its own)
         self.executor = "inline"
+        #: more about where it trains, merged into status.json (the ``ray`` executor's node id and actor name)
+        self.placement: dict[str, Any] = {}
         self.status = RunStatus.CREATED
         self.step = 0
         self.error: str | None = None
@@ -269,7 +271,7 @@ class Run(TrainingLoopMixin, OutputsMixin, PaceMixin):
                  # where it trains: the executor, the host and the process (a worker's, or this server's)
                  "executor": self.executor, "host": socket.gethostname(), "pid": os.getpid(),
                  # epoch seconds of the clock metrics.jsonl's "t" counts from (bench/ui.py's latency)
-                 "t0_epoch": self._t_start}
+                 "t0_epoch": self._t_start, **self.placement}
         self.folder.write_status(d)
 
     def _finish(self, status: RunStatus) -> None:
