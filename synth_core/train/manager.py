@@ -11,6 +11,7 @@ from typing import Any
 from ..device import default_max_concurrent_runs
 from ..errors import ConfigError
 from . import store
+from .pool import POOL
 from .ray_exec import RayRun, live_run_ids
 from .remote import LocalRun
 from .run import Run, RunConfig
@@ -43,6 +44,8 @@ class JobManager:
         self.executor = executor or default_executor()
         if self.executor not in EXECUTORS:
             raise ConfigError(f"executor must be one of {', '.join(EXECUTORS)}; got {self.executor!r}")
+        if self.executor == "local":
+            POOL.prime()  # a warm worker waits for the first Start click
         self.max_concurrent = max_concurrent or default_max_concurrent_runs()
         self._cond = threading.Condition()
         self._queue: list[Run] = []     # waiting, FIFO

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timezone
-import multiprocessing as mp
 import signal
 import threading
 import time
@@ -27,6 +26,7 @@ from ..errors import ConfigError, TrainingError
 from . import store
 from .config import RunConfig
 from .history import LossHistory
+from .pool import POOL
 from .snapshot import RunSnapshot
 from .status import RunStatus
 
@@ -295,15 +295,10 @@ class LocalRun:
 
     def _launch(self) -> bool:
         """Start the worker and wait until it has built the run; False (the run failed) if it could not."""
-        from . import worker
         self._launched = True
-        ctx = mp.get_context("spawn")  # never fork a threaded server
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=worker.main, args=(child, self._request, str(self.root)),
-                           name=f"synthlab-run-{self.id}", daemon=False)
-        proc.start()
-        child.close()
+        proc, parent = POOL.take()
         self._proc = proc
+        parent.send((self._request, str(self.root)))
         if not parent.poll(START_TIMEOUT_S):
             proc.kill()
             proc.join(5)
@@ -321,6 +316,7 @@ class LocalRun:
             return False
         self._conn = parent
         self._connected = True
+        POOL.prime()  # the next run's spare warms up now that this one has started
         for op, args, kwargs in self._pending:
             self._control(op, *args, **kwargs)
         self._pending.clear()

@@ -20,8 +20,9 @@ from typing import Any
 LINGER_S = 30.0
 
 
-def main(conn: Any, request: dict[str, Any], root: str, nice: int = 5) -> None:
-    """The process's entry point (``multiprocessing`` spawn target)."""
+def main(conn: Any, nice: int = 5) -> None:
+    """The process's entry point (``multiprocessing`` spawn target). It imports everything first, then
+    waits for its run: (request, runs folder) on the pipe (``pool.py`` keeps such a spare warm)."""
     try:
         os.nice(nice)  # the server's page runs come first: the UI stays responsive while this trains
     except (AttributeError, OSError):
@@ -29,6 +30,12 @@ def main(conn: Any, request: dict[str, Any], root: str, nice: int = 5) -> None:
     from ..errors import SynthLabError
     from .config import RunConfig
     from .run import Run
+    from . import views  # noqa: F401 - the teaching views import plotly: before the run, not on the first view
+
+    try:
+        request, root = conn.recv()
+    except (EOFError, OSError):  # a spare the server no longer needs
+        return
 
     try:
         if request["kind"] == "new":
