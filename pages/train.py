@@ -27,7 +27,7 @@ from synth_core.viz.figures import loss_figure
 from synth_core.viz.marginals import column_marginals_figure, real_rows
 from synth_core.viz import views2d
 from synth_core.viz.grid import data_bounds
-from synth_core.viz.text import escape_markdown, format_progress
+from synth_core.viz.text import escape_markdown, format_progress, where_it_trains
 
 STATUS_BADGE = {RunStatus.QUEUED: ":orange-badge[queued]", RunStatus.RUNNING: ":blue-badge[running]",
                 RunStatus.PAUSED: ":violet-badge[paused]", RunStatus.FINISHED: ":green-badge[finished]",
@@ -219,6 +219,8 @@ with live_col:
             # the buttons live in the fragment, so a pause, a resume or a step click redraws only this part:
             # no whole-app rerun in the middle of a click (one click is one update)
             _controls(run, snap.status)
+            if snap.active:  # the worker writes where it trains (host, pid, Ray node) once it has started
+                st.caption(where_it_trains(run.folder.read_status() or {}))
             text = f"{STATUS_BADGE.get(snap.status, snap.status)} {format_progress(snap)}"
             st.progress(min(1.0, snap.step / max(snap.total, 1)), text=text)
             slow = slowdown_notice(snap, len([r for r in mgr.active() if r.id != run.id and r.status == RunStatus.RUNNING]),

@@ -34,3 +34,18 @@ def format_progress(snap) -> str:
     if snap.status == "running":
         text += f" · {format_rate(snap.steps_per_s)} · ETA {format_seconds(snap.eta_s)}"
     return text + f" · {format_seconds(snap.elapsed_s)} trained"
+
+
+def where_it_trains(status: dict) -> str:
+    """Where a run trains, from its status.json: the executor, and the host / process / Ray node."""
+    executor = status.get("executor")
+    host = status.get("host") or "this machine"
+    if executor == "ray":
+        node = str(status.get("ray_node_id") or "")
+        return "Trains on the Ray cluster" + (f", node `{node[:12]}`" if node else "") + f" ({host})."
+    if executor == "local":
+        return f"Trains in a worker process of its own on {host}" + (
+            f" (pid {status['pid']})." if status.get("pid") else ".")
+    if executor == "inline":
+        return f"Trains in a thread of this server's process on {host}."
+    return ""
