@@ -22,6 +22,7 @@ manager's re-attach thread, never from a Streamlit script thread.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -33,16 +34,13 @@ from ..errors import ConfigError, TrainingError
 from . import store
 from .config import RunConfig
 from .history import LossHistory
+from .ray_actor import ACTOR_PREFIX, NAMESPACE, RunActor, actor_name
 from .remote import CALL_TIMEOUT_S, START_TIMEOUT_S, LocalRun, WorkerGone
 from .status import RunStatus
 
-NAMESPACE = "synthlab"
-ACTOR_PREFIX = "synthlab-run:"
 INFEASIBLE_S = 60.0  # a run no node could ever hold fails after this long (an autoscaler may add one meanwhile)
 #: the server's settings an actor needs too (its own generators, the data folder); the rest are the server's
 FORWARD_ENV = ("SYNTHLAB_PLUGINS", "SYNTHLAB_DATA_DIR", "SYNTHLAB_CACHE_DIR", "SYNTHLAB_OFFLINE")
-SHARED_STORAGE = ("the runs folder (SYNTHLAB_RUNS_DIR) must be shared storage that every node of the Ray "
-                  "cluster mounts at the same path (NFS or a mounted bucket)")
 
 
 def _ray() -> Any:
@@ -83,10 +81,6 @@ class RayConnection:
             return ray
 
 
-def _actor_name(run_id: str) -> str:
-    return ACTOR_PREFIX + run_id
-
-
 def _death(exc: BaseException) -> str:
     """Why Ray says an actor died, in a line ("The actor is dead because it was killed by `ray.kill`.")."""
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
@@ -94,88 +88,7 @@ def _death(exc: BaseException) -> str:
     return ((why or lines or ["the Ray actor died"])[-1])[:300]
 
 
-class RunActor:
-    """The actor: a :class:`~.run.Run` trained in a thread of a Ray worker process, on some node.
-
-    Made a Ray actor class by :func:`_actor_class` (Ray is optional: this module imports without it)."""
-
-    def __init__(self, request: dict[str, Any], root: str) -> None:
-        self.request, self.root, self.run = request, root, None
-        self._last_call = time.time()
-
-    def where(self) -> dict[str, Any]:
-        """The node it was placed on, and the runs folder it serves (re-attach checks it)."""
-        import socket
-
-        import ray
-        return {"node_id": ray.get_runtime_context().get_node_id(), "host": socket.gethostname(),
-                "pid": os.getpid(), "root": self.root, "run_id": self.run_id}
-
-    @property
-    def run_id(self) -> str:
-        return self.request.get("run_id") or self.request["config"]["run_id"]
-
-    def start(self) -> tuple[bool, str]:
-        """Build the run like the local worker does and start it: (True, run id) or (False, why not)."""
-        import traceback
-
-        import ray
-
-        from ..errors import SynthLabError
-        from .run import Run
-
-        where = self.where()
-        folder = Path(self.root) / self.run_id
-        if not folder.is_dir():
-            return False, (f"The Ray node {where['host']} (node {where['node_id'][:12]}) does not see the run folder "
-                           f"{folder}: {SHARED_STORAGE}.")
-        try:
-            if self.request["kind"] == "new":
-                run = Run(RunConfig.from_dict(self.request["config"]), self.root, adopt=True)
-            else:
-                run = Run.continue_from(self.run_id, self.root, steps=self.request.get("steps"))
-            run.executor = "ray"
-            run.placement = {"ray_node_id": where["node_id"], "ray_actor": _actor_name(self.run_id)}
-            run.start()
-        except SynthLabError as exc:
-            return False, str(exc)
-        except Exception as exc:  # noqa: BLE001 - reported to the server, which shows it
-            return False, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
-        self.run = run
-        threading.Thread(target=self._linger, args=(ray.get_runtime_context().current_actor,),
-                         name="linger", daemon=True).start()
-        return True, run.id
-
-    def call(self, op: str, args: tuple, kwargs: dict) -> tuple[bool, Any]:
-        """One request, answered like the local worker answers its pipe: (True, result) or (False, error)."""
-        from . import worker
-        self._last_call = time.time()
-        if self.run is None:  # a re-attaching server asks before the run is built: it asks again
-            return False, TrainingError("The run is still starting.")
-        try:
-            return True, worker._handle(self.run, op, args, kwargs)
-        except Exception as exc:  # noqa: BLE001 - the server raises it in the caller
-            return False, exc
-
-    def close(self) -> tuple[bool, None]:
-        """Stop the run (a no-op once it has ended) and wait for its final checkpoint; the server then kills
-        the actor."""
-        self._last_call = time.time()
-        if self.run is not None:
-            self.run.stop()
-            self.run.join()
-        return True, None
-
-    def _linger(self, me: Any) -> None:
-        """A run that ended with no server asking (the server is gone): the actor exits LINGER_S later."""
-        import ray
-
-        from . import worker
-        while not (self.run.join(1.0) and time.time() - self._last_call > worker.LINGER_S):
-            time.sleep(1.0)
-        ray.kill(me)
-
-
+@functools.cache
 def _actor_class() -> Any:
     return _ray().remote(RunActor)
 
@@ -260,7 +173,7 @@ class RayRun(LocalRun):
     def _launch(self) -> bool:
         self._launched = True
         ray = RayConnection.get(self.address)
-        name = _actor_name(self.id)
+        name = actor_name(self.id)
         if self._attach:
             try:
                 self._actor = ray.get_actor(name, namespace=NAMESPACE)
@@ -372,7 +285,7 @@ class RayRun(LocalRun):
         if self._actor is None:
             return False
         try:
-            return any(e["namespace"] == NAMESPACE and e["name"] == _actor_name(self.id)
+            return any(e["namespace"] == NAMESPACE and e["name"] == actor_name(self.id)
                        for e in _ray().util.list_named_actors(all_namespaces=True))
         except Exception:  # noqa: BLE001 - the cluster is unreachable for now: not known to be dead
             return True
