@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from ..device import cpu_count
+from .status import RunStatus
 
 SLOW_FRACTION = 0.5  # slower than this share of the run's own early rate -> a notice
 
@@ -26,7 +27,7 @@ def slowdown_notice(snap, other_active_runs: int = 0, load: tuple[float, int] | 
     """A one-line notice when ``snap`` (a RunSnapshot) trains below half its own early rate, with the
     cause when it is known; None when it is not slow (or cannot tell: no early rate yet, a speed limit)."""
     early, now = snap.early_steps_per_s, snap.steps_per_s
-    if snap.status != "running" or not early or not now or not snap.rate_unthrottled:
+    if snap.status != RunStatus.RUNNING or not early or not now or not snap.rate_unthrottled:
         return None
     if now >= SLOW_FRACTION * early:
         return None
