@@ -115,6 +115,13 @@ def test_a_run_is_placed_on_the_second_node_trains_and_stops_with_a_checkpoint(c
     _assert_stopped_with_checkpoint(root, run.id)
     _wait(lambda: f"synthlab-run:{run.id}" not in _actors(), 30, "the finished run's actor to go")
     assert mgr.reattached.wait(30) and mgr.reattach_error is None
+    # continued from its checkpoint, on the cluster again, to the end
+    stopped_at = run.step
+    again = mgr.continue_run(run.id, steps=stopped_at + 100)
+    assert isinstance(again, RayRun) and again.resumed_from == stopped_at
+    assert again.join(120)
+    assert again.status == RunStatus.FINISHED and again.step == stopped_at + 100, again.error
+    assert _status(root, run.id)["ray_node_id"] == node_id
 
 
 def test_an_actor_that_does_not_see_the_runs_folder_fails_the_run_and_says_why(cluster, tmp_path):
