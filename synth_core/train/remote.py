@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timezone
-import signal
 import threading
 import time
 from pathlib import Path
@@ -26,8 +25,9 @@ from ..errors import ConfigError, TrainingError
 from . import store
 from .config import RunConfig
 from .history import LossHistory
+from .faults import WorkerEndMixin, signal_name
 from .pool import POOL
-from .snapshot import RunSnapshot
+from .snapshot import RunSnapshot, SnapshotReadsMixin
 from .status import RunStatus
 
 REFRESH_S = 0.25      # how often the proxy copies the worker's state
@@ -40,16 +40,7 @@ class WorkerGone(TrainingError):
     """The worker process ended (or its pipe broke) while a request was in flight."""
 
 
-def _signal_name(code: int | None) -> str:
-    if code is None or code >= 0:
-        return f"exit code {code}"
-    try:
-        return signal.Signals(-code).name
-    except ValueError:
-        return f"signal {-code}"
-
-
-class LocalRun:
+class LocalRun(SnapshotReadsMixin, WorkerEndMixin):
     """A run in a worker process, with the calls the pages and the manager use on a :class:`~.run.Run`."""
 
     executor = "local"
@@ -122,37 +113,6 @@ class LocalRun:
         if snap.status == RunStatus.QUEUED and self._slots is not None and not self._launched:
             snap = dataclasses.replace(snap, queue_position=self._slots.queue_position(self))
         return snap
-
-    @property
-    def status(self) -> RunStatus:
-        return self.snapshot().status
-
-    @property
-    def step(self) -> int:
-        return self.snapshot().step
-
-    @property
-    def last_update(self) -> Any:
-        return self.snapshot().last_update
-
-    @property
-    def error(self) -> str | None:
-        return self.snapshot().error
-
-    @property
-    def active(self) -> bool:
-        return RunStatus(self.snapshot().status).live
-
-    @property
-    def model_ready(self) -> bool:
-        return self._model_ready
-
-    def next_update(self) -> tuple[str, str] | None:
-        return self._next
-
-    def speed(self) -> tuple[float, float | None]:
-        snap = self.snapshot()
-        return snap.steps_per_s, snap.eta_s
 
     # ---- controls ------------------------------------------------------------------------------
     def _control(self, op: str, *args: Any, **kwargs: Any) -> None:
@@ -291,7 +251,7 @@ class LocalRun:
 
     def _exit_cause(self) -> str | None:
         """How the worker ended ("SIGKILL", "exit code 1", ...), None while it runs or before it started."""
-        return _signal_name(self._proc.exitcode) if self._proc is not None and self._proc.exitcode is not None else None
+        return signal_name(self._proc.exitcode) if self._proc is not None and self._proc.exitcode is not None else None
 
     def _launch(self) -> bool:
         """Start the worker and wait until it has built the run; False (the run failed) if it could not."""
@@ -308,7 +268,7 @@ class LocalRun:
             _rid, ok, payload = parent.recv()
         except (EOFError, OSError):
             proc.join(5)
-            self._record_end(RunStatus.FAILED, f"The training process died while starting ({_signal_name(proc.exitcode)}).")
+            self._record_end(RunStatus.FAILED, f"The training process died while starting ({signal_name(proc.exitcode)}).")
             return False
         if not ok:
             proc.join(5)
@@ -325,7 +285,7 @@ class LocalRun:
     def _monitor(self) -> None:
         while True:
             if self._stop_at is not None and time.time() - self._stop_at > STOP_GRACE_S and self._alive():
-                self._terminate()
+                self._terminate(STOP_GRACE_S)
                 return
             try:
                 snap, ready, nxt = self._call("state", timeout=10.0)
@@ -348,33 +308,3 @@ class LocalRun:
                 return
             self._wake.wait(REFRESH_S)
             self._wake.clear()
-
-    def _terminate(self) -> None:
-        """Stop means stop: the worker did not end within the grace period, so it is ended here."""
-        self._kill()
-        self._record_end(RunStatus.STOPPED, f"Stopped: the training process did not stop within {STOP_GRACE_S:.0f} s "
-                                            f"(stuck in a long computation), so it was terminated.")
-
-    def _died(self) -> None:
-        """The worker ended without a final status: an uncaught crash, a signal, or an out-of-memory kill."""
-        self._wait_end(10)
-        on_disk = RunStatus.parse((self.folder.read_status() or {}).get("status"))
-        if on_disk.final:  # it ended properly; the pipe closed before the last copy was fetched
-            self._set(status=on_disk, step=int((self.folder.read_status() or {}).get("step", self._snap.step)))
-            return
-        cause = self._exit_cause() or "it ended"
-        why = {"SIGKILL": " (killed: the system ends a process this way when memory runs out)",
-               "SIGABRT": " (aborted by native code)", "SIGSEGV": " (a crash in native code)"}.get(cause, "")
-        self._record_end(RunStatus.INTERRUPTED, f"The training process died: {cause}{why}.")
-
-    def _record_end(self, status: RunStatus, message: str) -> None:
-        """The worker is gone, so the run folder's status is written here, once: its last step, the cause,
-        and the checkpoint kept (continue the run from it)."""
-        disk = self.folder.read_status() or {}
-        step = int(disk.get("step", self._snap.step) or 0)
-        kept = int(self.folder.load_checkpoint()["step"]) if self.folder.has_checkpoint() else None
-        message += (f" Its last checkpoint (step {kept:,}) is kept: continue it from the Runs page." if kept is not None
-                    else " It had no checkpoint yet.")
-        self.folder.write_status({**disk, "status": status.value, "error": message, "executor": self.executor,
-                                  "exit": self._exit_cause(), "updated_at": datetime.now(timezone.utc).isoformat()})
-        self._set(status=status, error=message, step=step)

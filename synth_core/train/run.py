@@ -26,7 +26,7 @@ from . import store
 # re-exported: ``from synth_core.train.run import MAX_STEPS, RunConfig, ...`` keeps working
 from .config import MAX_STEPS, RunConfig, new_run_id
 from .history import LossHistory
-from .loader import load_generator
+from .loader import continue_plan, load_generator
 from .loop import TrainingLoopMixin
 from .outputs import MAX_SAMPLE_FILES, POINT_PREVIEW, OutputsMixin
 from .pace import RATE_SAMPLE_S, RATE_WINDOW_S, PaceMixin
@@ -125,32 +125,7 @@ class Run(TrainingLoopMixin, OutputsMixin, PaceMixin):
         config, ckpt = cls.continue_plan(run_id, root_p, steps=steps)
         return cls(config, root_p, slots=slots, _resume=ckpt)
 
-    @staticmethod
-    def continue_plan(run_id: str, root: Path | str, *, steps: int | None = None) -> tuple[RunConfig, dict[str, Any]]:
-        """(the continued run's config, its checkpoint), or the reason it cannot be continued; writes nothing."""
-        root_p = Path(root)
-        folder = store.RunFolder.of(root_p, run_id)
-        if not folder.exists():
-            raise RunNotFoundError(f"No run {run_id!r} in {root_p}.")
-        if not folder.has_checkpoint():
-            raise TrainingError(f"Run {run_id!r} has no checkpoint to continue from (it failed before its "
-                                f"first checkpoint); start a new run instead.")
-        if folder.is_locked():
-            raise ConfigError(f"Run {run_id!r} is being trained right now (by this server, another server or "
-                              f"the CLI); stop it there before continuing it.")
-        ckpt = folder.load_checkpoint()
-        config = RunConfig.from_dict(ckpt["config"])
-        done = int(ckpt["step"])
-        gen_cls = get_generator(config.generator)
-        if gen_cls.closed_form and done >= 1:
-            raise ConfigError(f"Run {run_id!r} is a {gen_cls.label}, fitted in closed form in one step: there is "
-                              f"nothing to continue. Start a new run to refit it (with other settings or data).")
-        total = steps if steps is not None else (config.steps if done < (config.steps or 0) else done + config.steps)
-        if not isinstance(total, int) or total <= done:
-            raise ConfigError(f"Run {run_id!r} is already at step {done:,}: continue to more steps than that "
-                              f"(got {total}).")
-        config.steps = total
-        return config, ckpt
+    continue_plan = staticmethod(continue_plan)  # (config, checkpoint) of a continuation, or why not
 
     def _reopen(self, ckpt: dict[str, Any]) -> None:
         """Adopt an existing run folder: step, curves and active time up to the checkpoint."""

@@ -61,3 +61,39 @@ class RunSnapshot:
         """In progress (queued, running or paused): the Train page polls while this holds. Unlike
         :attr:`Run.active`, a run created but not started is not active here."""
         return RunStatus.parse(self.status).in_progress
+
+
+class SnapshotReadsMixin:
+    """A run proxy's attributes, read from its latest snapshot (``snapshot()``) and the model facts the
+    worker sent with it (``_model_ready``, ``_next``): the same names an in-process ``Run`` has."""
+
+    @property
+    def status(self) -> RunStatus:
+        return self.snapshot().status
+
+    @property
+    def step(self) -> int:
+        return self.snapshot().step
+
+    @property
+    def last_update(self) -> Any:
+        return self.snapshot().last_update
+
+    @property
+    def error(self) -> str | None:
+        return self.snapshot().error
+
+    @property
+    def active(self) -> bool:
+        return RunStatus(self.snapshot().status).live
+
+    @property
+    def model_ready(self) -> bool:
+        return self._model_ready
+
+    def next_update(self) -> tuple[str, str] | None:
+        return self._next
+
+    def speed(self) -> tuple[float, float | None]:
+        snap = self.snapshot()
+        return snap.steps_per_s, snap.eta_s
