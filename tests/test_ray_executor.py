@@ -24,7 +24,7 @@ ray = pytest.importorskip("ray", reason="Ray is not installed: pip install synth
 
 from synth_core.errors import ConfigError  # noqa: E402
 from synth_core.train import RunConfig, RunStatus  # noqa: E402
-from synth_core.train import ray_exec  # noqa: E402
+from synth_core.train import ray_exec, remote  # noqa: E402
 from synth_core.train.manager import JobManager, default_executor  # noqa: E402
 from synth_core.train.ray_exec import RayRun  # noqa: E402
 
@@ -194,3 +194,53 @@ def test_a_restarted_server_reattaches_to_a_live_actor_by_name_and_stops_it(clus
     assert run.status == RunStatus.STOPPED, run.error
     _assert_stopped_with_checkpoint(root, "survivor")
     _wait(lambda: "synthlab-run:survivor" not in _actors(), 30, "the stopped run's actor to go")
+
+
+@pytest.fixture
+def faulty(monkeypatch):
+    """The faulty generators of the local fault tests, here and (SYNTHLAB_PLUGINS, forwarded) in the actor."""
+    import importlib
+
+    from synth_core.generators import unregister_generator
+
+    monkeypatch.setenv("SYNTHLAB_PLUGINS", "tests.fault_generators")
+    module = importlib.import_module("tests.fault_generators")
+    names = module.register()
+    yield module
+    for name in names:
+        unregister_generator(name)
+
+
+def _faulty_cfg(gen: str, faulty) -> RunConfig:
+    return RunConfig(dataset="ring8", generator=gen, steps=100_000, params={"width": 16},
+                     checkpoint_every=faulty.CHECKPOINT_EVERY)
+
+
+def test_stop_kills_an_actor_stuck_in_a_long_call(cluster, tmp_path, faulty, monkeypatch):
+    address, _ = cluster
+    monkeypatch.setattr(remote, "STOP_GRACE_S", 3.0)
+    _wait(lambda: not _actors(), 60, "the cluster's CPU to be free")
+    mgr = JobManager(tmp_path / "runs", executor="ray", ray_address=address, reattach=False)
+    stuck = mgr.submit(_faulty_cfg("fault_hang", faulty))
+    _wait(lambda: stuck.step == faulty.FAULT_AT - 1, what="the run to be inside its never-ending step", run=stuck)
+    time.sleep(0.5)
+    stuck.stop()
+    _wait(lambda: stuck.status.final, 60, "the stuck run to be ended", stuck)
+    assert stuck.status == RunStatus.STOPPED and "did not stop within 3 s" in stuck.error
+    disk = stuck.folder.read_status()
+    assert disk["status"] == RunStatus.STOPPED.value and disk["exit"] == "killed (ray.kill)"
+    assert stuck.folder.load_checkpoint()["step"] == faulty.CHECKPOINT_EVERY
+    _wait(lambda: f"synthlab-run:{stuck.id}" not in _actors(), 30, "the killed actor to go")
+
+
+def test_an_actor_killed_by_a_signal_interrupts_only_its_run(cluster, tmp_path, faulty):
+    address, _ = cluster
+    _wait(lambda: not _actors(), 60, "the cluster's CPU to be free")
+    mgr = JobManager(tmp_path / "runs", executor="ray", ray_address=address, reattach=False)
+    bad = mgr.submit(_faulty_cfg("fault_kill", faulty))
+    _wait(lambda: bad.status.final, what="the killed run to end", run=bad)
+    assert bad.status == RunStatus.INTERRUPTED, bad.error
+    assert "The training process died" in bad.error and "continue it" in bad.error
+    disk = bad.folder.read_status()
+    assert disk["status"] == RunStatus.INTERRUPTED.value and "worker process has died" in disk["exit"]
+    assert bad.folder.load_checkpoint()["step"] == faulty.CHECKPOINT_EVERY

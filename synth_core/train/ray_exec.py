@@ -82,10 +82,12 @@ class RayConnection:
 
 
 def _death(exc: BaseException) -> str:
-    """Why Ray says an actor died, in a line ("The actor is dead because it was killed by `ray.kill`.")."""
+    """Why Ray says an actor died, in a line ("the actor is dead because it was killed by `ray.kill`"), without
+    Ray's list of common causes (the run's message gives its own)."""
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
     why = [ln for ln in lines if ln.startswith(("The actor is dead because", "The actor died because"))]
-    return ((why or lines or ["the Ray actor died"])[-1])[:300]
+    line = (why or lines or ["the Ray actor died"])[-1].split(" Some common causes")[0].rstrip(". ")
+    return (line[:1].lower() + line[1:])[:300]
 
 
 @functools.cache
