@@ -89,6 +89,15 @@ def test_ray_is_chosen_by_its_address_and_explained_when_missing(monkeypatch):
     assert default_executor() == "ray"
     monkeypatch.setenv("SYNTHLAB_EXECUTOR", "local")
     assert default_executor() == "local"
+    # what an actor asks Ray for: a GPU for a cuda run, CPUs from SYNTHLAB_RAY_CPUS (default 1)
+    monkeypatch.delenv("SYNTHLAB_RAY_CPUS", raising=False)
+    assert ray_exec._resources(RunConfig("ring8", "gan", device="auto")) == (1.0, 0)
+    assert ray_exec._resources(RunConfig("ring8", "gan", device="cuda")) == (1.0, 1)
+    monkeypatch.setenv("SYNTHLAB_RAY_CPUS", "4")
+    assert ray_exec._resources(RunConfig("ring8", "gan", device="cuda:0")) == (4.0, 1)
+    monkeypatch.setenv("SYNTHLAB_RAY_CPUS", "lots")
+    with pytest.raises(ConfigError, match="SYNTHLAB_RAY_CPUS"):
+        ray_exec._resources(RunConfig("ring8", "gan"))
     monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` does where it is not installed
     with pytest.raises(ConfigError, match=r"pip install synthlab\[ray\]"):
         ray_exec.RayConnection.get(f"{LOCAL}:6379")
