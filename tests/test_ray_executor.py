@@ -1,4 +1,6 @@
-"""The ``ray`` executor (issue 15) on a real two-node Ray cluster started here, on 127.0.0.1 only.
+"""The ``ray`` executor (issue 15) on a real two-node Ray cluster started here, on 127.0.0.1 only: through
+the run manager, the CLI, a restarted server, faults, and the app in a real browser (one module, one
+cluster: two modules would start two clusters side by side under pytest-xdist).
 
 The head node has no CPUs, so a run's actor (``num_cpus=1``) can only be placed on the second node: its
 node id in status.json shows that Ray placed it. One cluster serves the module; its runs are small (ring8,
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,6 +30,10 @@ from synth_core.train import RunConfig, RunStatus  # noqa: E402
 from synth_core.train import ray_exec, remote  # noqa: E402
 from synth_core.train.manager import JobManager, default_executor  # noqa: E402
 from synth_core.train.ray_exec import RayRun  # noqa: E402
+from synth_core.train import store  # noqa: E402
+
+from .e2e_support import (browser_page, choose, fill_number, goto_page, screenshot_dir, serve_app, settle,  # noqa: E402
+                          sync_playwright_or_skip)
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -253,3 +260,52 @@ def test_an_actor_killed_by_a_signal_interrupts_only_its_run(cluster, tmp_path, 
     disk = bad.folder.read_status()
     assert disk["status"] == RunStatus.INTERRUPTED.value and "worker process has died" in disk["exit"]
     assert bad.folder.load_checkpoint()["step"] == faulty.CHECKPOINT_EVERY
+
+
+POINTS_JS = """() => {
+    const gd = document.querySelector('.st-key-loss_chart .js-plotly-plot');
+    if (!gd || !gd._fullData || !gd._fullData.length) return -1;
+    const xs = gd._fullData[0].x; return xs && xs.length ? Number(xs[xs.length - 1]) : -1;
+}"""
+
+
+@pytest.mark.e2e
+def test_app_trains_on_the_second_node_live_and_stop_leaves_a_checkpoint(cluster, tmp_path):
+    """The app, pointed at the cluster (SYNTHLAB_RAY_ADDRESS), in Chromium: Ray places its run on the second
+    node, status.json says so, the live loss chart and the samples follow it, Stop leaves a checkpoint."""
+    sync_playwright = sync_playwright_or_skip(module_level=False)
+    address, node_id = cluster
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    shots = screenshot_dir(tmp_path)
+    with serve_app(runs, SYNTHLAB_EXECUTOR="ray", SYNTHLAB_RAY_ADDRESS=address) as (url, _proc), \
+            sync_playwright() as pw, browser_page(pw, height=1300, timeout=120_000) as page:
+        page.goto(url + "/")
+        settle(page)
+        choose(page, "data_select", "8 Gaussians")
+        goto_page(page, "Train")
+        choose(page, "train_gen_select", "GAN (MLP)")
+        fill_number(page, "Steps", "100000")
+        fill_number(page, "Width", "16")
+        page.locator(".st-key-start button").click()
+        settle(page)
+        page.wait_for_function("() => /steps\\/s · ETA/.test(document.body.innerText)", timeout=180_000)
+        run_id = re.search(r"run=([^&]+)", page.url).group(1)
+        status = json.loads((runs / run_id / "status.json").read_text())
+        assert status["executor"] == "ray" and status["ray_node_id"] == node_id, status
+        assert "Trains on the Ray cluster" in page.locator("[data-testid=stMain]").inner_text()
+        # the live chart follows the run on the cluster
+        first = page.evaluate(POINTS_JS)
+        page.wait_for_function(f"() => ({POINTS_JS})() > {max(first, 0) + 20}", timeout=60_000)
+        page.wait_for_selector(".st-key-sample_scatter:not([data-stale=true]) .js-plotly-plot", timeout=60_000)
+        page.wait_for_function("() => /Trains on the Ray cluster, node/.test(document.body.innerText)", timeout=30_000)
+        settle(page)
+        page.screenshot(path=str(shots / "train_on_ray.png"))
+        page.locator(".st-key-stop").get_by_role("button").click()
+        page.wait_for_function("() => document.body.innerText.includes('stopped')", timeout=90_000)
+    deadline = time.time() + 30
+    while json.loads((runs / run_id / "status.json").read_text())["status"] != "stopped":
+        assert time.time() < deadline
+        time.sleep(0.2)
+    status = json.loads((runs / run_id / "status.json").read_text())
+    assert store.RunFolder.of(runs, run_id).load_checkpoint()["step"] == status["step"] > 20
