@@ -37,13 +37,14 @@ class WarmPool:
         self._spares: list[tuple[Any, Any]] = []
         self._filling = False
         self._closed = False
+        self._hint: str | None = None  # the dataset the last run used: the next spare loads it in advance
 
-    @staticmethod
-    def _spawn() -> tuple[Any, Any]:
+    def _spawn(self) -> tuple[Any, Any]:
         from . import worker
         ctx = mp.get_context("spawn")  # never fork a threaded server
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=worker.main, args=(child,), name="synthlab-worker", daemon=False)
+        proc = ctx.Process(target=worker.main, args=(child,), kwargs={"warm_dataset": self._hint},
+                           name="synthlab-worker", daemon=False)
         # spawn re-runs the parent's __main__ in the child, and in a Streamlit server __main__ is the app
         # script itself: the worker would run the app (and start workers of its own). It gets a bare one.
         with _SPAWN_LOCK:
@@ -57,10 +58,13 @@ class WarmPool:
         child.close()
         return proc, parent
 
-    def prime(self) -> None:
-        """Top the spares up in the background (returns at once). A worker process keeps no spares."""
+    def prime(self, dataset: str | None = None) -> None:
+        """Top the spares up in the background (returns at once). ``dataset``: the one the next run will
+        most likely use (the last run's), loaded by the spare in advance. A worker process keeps no spares."""
         if mp.parent_process() is not None:
             return
+        if dataset:
+            self._hint = dataset
         with self._lock:
             if self._filling or self._closed or len(self._spares) >= _spares_wanted():
                 return

@@ -13,6 +13,7 @@ pipe, answered by the worker where the model is.
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import datetime, timezone
 import threading
 import time
@@ -258,7 +259,9 @@ class LocalRun(SnapshotReadsMixin, WorkerEndMixin):
         self._launched = True
         proc, parent = POOL.take()
         self._proc = proc
-        parent.send((self._request, str(self.root)))
+        # runs that may train side by side split the cores (threads x runs <= cores: no oversubscription)
+        share = max(1, (os.cpu_count() or 1) // (self._slots.max_concurrent if self._slots is not None else 1))
+        parent.send(({**self._request, "threads": share}, str(self.root)))
         if not parent.poll(START_TIMEOUT_S):
             proc.kill()
             proc.join(5)
@@ -276,7 +279,7 @@ class LocalRun(SnapshotReadsMixin, WorkerEndMixin):
             return False
         self._conn = parent
         self._connected = True
-        POOL.prime()  # the next run's spare warms up now that this one has started
+        POOL.prime(self.config.dataset)  # the next run's spare warms up now that this one has started
         for op, args, kwargs in self._pending:
             self._control(op, *args, **kwargs)
         self._pending.clear()

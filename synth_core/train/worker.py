@@ -20,9 +20,10 @@ from typing import Any
 LINGER_S = 30.0
 
 
-def main(conn: Any, nice: int = 5) -> None:
-    """The process's entry point (``multiprocessing`` spawn target). It imports everything first, then
-    waits for its run: (request, runs folder) on the pipe (``pool.py`` keeps such a spare warm)."""
+def main(conn: Any, nice: int = 5, warm_dataset: str | None = None) -> None:
+    """The process's entry point (``multiprocessing`` spawn target). It imports everything first (and
+    loads ``warm_dataset``, the one the last run used), then waits for its run: (request, runs folder) on
+    the pipe. ``pool.py`` keeps such a spare ready, so a Start click finds the slow part done."""
     try:
         os.nice(nice)  # the server's page runs come first: the UI stays responsive while this trains
     except (AttributeError, OSError):
@@ -31,12 +32,16 @@ def main(conn: Any, nice: int = 5) -> None:
     from .config import RunConfig
     from .run import Run
     from . import views  # noqa: F401 - the teaching views import plotly: before the run, not on the first view
+    _warm_up(warm_dataset)
 
     try:
         request, root = conn.recv()
     except (EOFError, OSError):  # a spare the server no longer needs
         return
 
+    if request.get("threads"):
+        import torch
+        torch.set_num_threads(int(request["threads"]))
     try:
         if request["kind"] == "new":
             run = Run(RunConfig.from_dict(request["config"]), root, adopt=True)  # the server created the folder
@@ -52,6 +57,20 @@ def main(conn: Any, nice: int = 5) -> None:
         return
     conn.send((-1, True, run.id))
     serve(conn, run)
+
+
+def _warm_up(dataset: str | None) -> None:
+    """What a first run pays once per process: torch's optimiser machinery (its first optimiser imports
+    torch._dynamo, about 2 s) and the dataset (MNIST takes about 2 s to load; kept in this process's cache)."""
+    import torch
+
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+    if dataset:
+        from ..data import load_dataset
+        try:
+            load_dataset(dataset)
+        except Exception:  # noqa: BLE001 - gone, or an upload of another server: the run loads what it needs
+            pass
 
 
 def _handle(run: Any, op: str, args: tuple, kwargs: dict) -> Any:
