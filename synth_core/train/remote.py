@@ -31,7 +31,7 @@ from .pool import POOL
 from .snapshot import RunSnapshot, SnapshotReadsMixin
 from .status import RunStatus
 
-REFRESH_S = 0.25      # how often the proxy copies the worker's state
+REFRESH_S = 0.5       # how often the proxy copies the worker's state (the pages poll once a second)
 START_TIMEOUT_S = 180.0  # spawn + imports + building the run, on a loaded machine
 STOP_GRACE_S = 15.0   # after Stop, a worker still alive this long (stuck in a long C call) is terminated
 CALL_TIMEOUT_S = 60.0

@@ -20,12 +20,13 @@ from typing import Any
 LINGER_S = 30.0
 
 
-def main(conn: Any, nice: int = 5, warm_dataset: str | None = None) -> None:
+def main(conn: Any, nice: int | None = None, warm_dataset: str | None = None) -> None:
     """The process's entry point (``multiprocessing`` spawn target). It imports everything first (and
     loads ``warm_dataset``, the one the last run used), then waits for its run: (request, runs folder) on
     the pipe. ``pool.py`` keeps such a spare ready, so a Start click finds the slow part done."""
     try:
-        os.nice(nice)  # the server's page runs come first: the UI stays responsive while this trains
+        # the server's page runs come first: the UI stays responsive while this trains
+        os.nice(int(os.environ.get("SYNTHLAB_WORKER_NICE", "5")) if nice is None else nice)
     except (AttributeError, OSError):
         pass
     from ..errors import SynthLabError
