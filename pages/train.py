@@ -220,7 +220,13 @@ with live_col:
             # no whole-app rerun in the middle of a click (one click is one update)
             _controls(run, snap.status)
             if snap.active:  # the worker writes where it trains (host, pid, Ray node) once it has started
-                st.caption(where_it_trains(run.folder.read_status() or {}))
+                where_key = (run.id, snap.status)  # read status.json when the status moves, not on every poll
+                if st.session_state.get("_where_key") != where_key:
+                    placed = run.folder.read_status() or {}
+                    st.session_state["_where"] = where_it_trains(placed)
+                    # keep the reading only once the worker has written its host (it may not have yet)
+                    st.session_state["_where_key"] = where_key if placed.get("host") else None
+                st.caption(st.session_state["_where"])
             text = f"{STATUS_BADGE.get(snap.status, snap.status)} {format_progress(snap)}"
             st.progress(min(1.0, snap.step / max(snap.total, 1)), text=text)
             slow = slowdown_notice(snap, len([r for r in mgr.active() if r.id != run.id and r.status == RunStatus.RUNNING]),

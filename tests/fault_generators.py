@@ -6,13 +6,18 @@ the MLP GAN until step ``FAULT_AT`` (after a checkpoint at ``CHECKPOINT_EVERY``)
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sys
 import time
+from typing import Iterator
+
+import pytest
 
 import torch
 
-from synth_core.generators import get_generator, list_generators, register_generator
+from synth_core.generators import get_generator, list_generators, register_generator, unregister_generator
 from synth_core.generators.gan import MLPGAN
 
 FAULT_AT = 40
@@ -61,6 +66,20 @@ def register() -> list[str]:
             register_generator(_faulty(name, fault))
     assert all(get_generator(n) for n in FAULTS)
     return list(FAULTS)
+
+
+@contextlib.contextmanager
+def plugged_in() -> Iterator:
+    """This module's generators registered here and named in SYNTHLAB_PLUGINS (so worker processes and Ray
+    actors import them too); both undone afterwards, so no other test sees them."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYNTHLAB_PLUGINS", __name__)
+        names = register()
+        try:
+            yield sys.modules[__name__]
+        finally:
+            for name in names:
+                unregister_generator(name)
 
 
 register()

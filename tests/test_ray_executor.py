@@ -213,18 +213,12 @@ def test_a_restarted_server_reattaches_to_a_live_actor_by_name_and_stops_it(clus
 
 
 @pytest.fixture
-def faulty(monkeypatch):
+def faulty():
     """The faulty generators of the local fault tests, here and (SYNTHLAB_PLUGINS, forwarded) in the actor."""
     import importlib
 
-    from synth_core.generators import unregister_generator
-
-    monkeypatch.setenv("SYNTHLAB_PLUGINS", "tests.fault_generators")
-    module = importlib.import_module("tests.fault_generators")
-    names = module.register()
-    yield module
-    for name in names:
-        unregister_generator(name)
+    with importlib.import_module("tests.fault_generators").plugged_in() as module:
+        yield module
 
 
 def _faulty_cfg(gen: str, faulty) -> RunConfig:

@@ -12,7 +12,6 @@ import time
 
 import pytest
 
-from synth_core.generators import unregister_generator
 from synth_core.train import RunConfig, RunStatus
 from synth_core.train import remote, store
 from synth_core.train.manager import JobManager
@@ -24,14 +23,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def faulty():
     """The faulty generators, registered here and (via SYNTHLAB_PLUGINS) in every worker process."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SYNTHLAB_PLUGINS", "tests.fault_generators")
-    module = importlib.import_module("tests.fault_generators")
-    names = module.register()
-    yield module
-    for name in names:
-        unregister_generator(name)
-    mp.undo()
+    with importlib.import_module("tests.fault_generators").plugged_in() as module:
+        yield module
 
 
 @pytest.fixture
